@@ -1,0 +1,85 @@
+// Package control is the running engine's local control channel: the CLI
+// sends a request over HOME/engine.sock, progress and log lines stream back,
+// a result with an exit code ends the call, and a cancel frame (Ctrl-C)
+// stops the work through its context. The same Router answers requests
+// in-process when no engine runs.
+package control
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Exit codes shared by the CLI and every operation.
+const (
+	ExitOK    = 0 // done
+	ExitError = 1 // failed
+	ExitUsage = 2 // bad command line or arguments
+	ExitFound = 3 // checked, and found problems
+)
+
+// Request is one operation asked of the engine.
+type Request struct {
+	Op   string          `json:"op"`
+	Args json.RawMessage `json:"args,omitempty"`
+	// Secrets travel with the request (a repository password, say): the
+	// engine never reads the CLI's environment or files on its behalf.
+	Secrets map[string]string `json:"secrets,omitempty"`
+}
+
+// Progress reports work in flight.
+type Progress struct {
+	Message string  `json:"message,omitempty"`
+	Done    int64   `json:"done,omitempty"`
+	Total   int64   `json:"total,omitempty"`
+	Unit    string  `json:"unit,omitempty"`
+	Percent float64 `json:"percent,omitempty"`
+}
+
+// Result ends a call.
+type Result struct {
+	Exit  int             `json:"exit"`
+	Data  json.RawMessage `json:"data,omitempty"`
+	Error string          `json:"error,omitempty"`
+}
+
+// Err turns a failed result back into an error (nil when Error is empty).
+func (r Result) Err() error {
+	if r.Error == "" {
+		return nil
+	}
+	return errors.New(r.Error)
+}
+
+// frame is one line on the socket.
+type frame struct {
+	Type     string    `json:"type"`
+	Request  *Request  `json:"request,omitempty"`
+	Progress *Progress `json:"progress,omitempty"`
+	Log      string    `json:"log,omitempty"`
+	Result   *Result   `json:"result,omitempty"`
+}
+
+const (
+	frameCall     = "call"
+	frameCancel   = "cancel"
+	frameProgress = "progress"
+	frameLog      = "log"
+	frameResult   = "result"
+)
+
+// maxFrame bounds one line, so a broken client cannot make the engine
+// buffer without limit.
+const maxFrame = 4 << 20
+
+// UsageError marks a request whose arguments are wrong; it ends with
+// ExitUsage.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef builds a UsageError.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,81 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/holdfast/holdfast/core/control"
+	"github.com/holdfast/holdfast/core/version"
+)
+
+// Started is published when the engine has started.
+type Started struct {
+	At   time.Time
+	Mode Mode
+}
+
+// Topic implements bus.Event.
+func (Started) Topic() string { return "engine.started" }
+
+// Stopping is published when the engine begins to stop.
+type Stopping struct{}
+
+// Topic implements bus.Event.
+func (Stopping) Topic() string { return "engine.stopping" }
+
+// Status is what `holdfast status` reports.
+type Status struct {
+	Running       bool                 `json:"running"`
+	Mode          Mode                 `json:"mode,omitempty"`
+	PID           int                  `json:"pid,omitempty"`
+	Home          string               `json:"home"`
+	Device        string               `json:"device"`
+	Version       string               `json:"version"`
+	Started       *time.Time           `json:"started,omitempty"`
+	UptimeSeconds float64              `json:"uptime_seconds,omitempty"`
+	SchemaVersion int                  `json:"schema_version"`
+	Active        []control.ActiveCall `json:"active"`
+}
+
+// Status describes the engine now. An engine in local mode reports
+// running=false: it is the CLI, not a running engine.
+func (e *Engine) Status() Status {
+	e.mu.Lock()
+	started := e.started
+	e.mu.Unlock()
+	st := Status{
+		Home:    e.home.Dir,
+		Device:  e.cfg.DeviceName(),
+		Version: version.Version,
+		Active:  []control.ActiveCall{},
+	}
+	st.SchemaVersion, _ = e.store.Version()
+	if e.mode != ModeLocal && !started.IsZero() {
+		st.Running = true
+		st.Mode = e.mode
+		st.PID = os.Getpid()
+		st.Started = &started
+		st.UptimeSeconds = time.Since(started).Round(time.Millisecond).Seconds()
+		for _, a := range e.router.Active() {
+			if a.Op != OpStatus {
+				st.Active = append(st.Active, a)
+			}
+		}
+	}
+	return st
+}
+
+// Built-in control operations.
+const (
+	OpStatus = "status"
+	// OpShowWindow asks a running desktop app to bring its window forward;
+	// the desktop app registers it, a headless engine does not.
+	OpShowWindow = "ui.show"
+)
+
+func (e *Engine) registerBuiltins() {
+	e.Handle(OpStatus, func(ctx context.Context, c *control.Call) (any, error) {
+		return e.Status(), nil
+	})
+}

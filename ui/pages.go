@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/holdfast/holdfast/core/engine"
+)
+
+// page is one entry of the sidebar.
+type page struct {
+	title   string
+	icon    fyne.Resource
+	build   func() fyne.CanvasObject
+	content fyne.CanvasObject
+	// onStatus, when set, keeps the page's view of the engine current.
+	onStatus func(engine.Status)
+}
+
+// view wraps the page's content under its title.
+func (p *page) view() fyne.CanvasObject {
+	title := widget.NewLabelWithStyle(p.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameSubHeadingText
+	return container.NewBorder(container.NewPadded(title), nil, nil, nil, p.content)
+}
+
+// Page titles, in sidebar order.
+const (
+	PageDashboard   = "Dashboard"
+	PageBackups     = "Backups"
+	PageTasks       = "Tasks"
+	PageConsistency = "Consistency"
+	PagePeers       = "Peers"
+	PageAlerts      = "Alerts"
+	PageSettings    = "Settings"
+)
+
+// buildPages lists the pages. A page whose feature has not landed shows an
+// empty state that says what it will hold — never sample data.
+func buildPages(s *Shell) []*page {
+	return []*page{
+		newDashboardPage(s),
+		{title: PageBackups, icon: theme.StorageIcon(), build: func() fyne.CanvasObject {
+			return emptyState(theme.StorageIcon(), "No backups yet",
+				"Folders you back up will be listed here with their repository, schedule and retention, "+
+					"next to their snapshots. You will be able to browse a snapshot and restore files from it. "+
+					"Backups are not available in this version of Holdfast yet.")
+		}},
+		{title: PageTasks, icon: theme.ListIcon(), build: func() fyne.CanvasObject {
+			return emptyState(theme.ListIcon(), "No tasks yet",
+				"Every long piece of work — backups, restores, checks, repairs — will appear here while it runs, "+
+					"with its progress, and afterwards in the history, where you can retry it or read its log. "+
+					"Scheduled jobs and statistics will have their own tabs.")
+		}},
+		{title: PageConsistency, icon: theme.ConfirmIcon(), build: func() fyne.CanvasObject {
+			return emptyState(theme.ConfirmIcon(), "No watched folders yet",
+				"Folders you watch will be listed here with a consistency score and the time of their last check. "+
+					"Holdfast will show exactly which files drifted from their backup or their copies on other "+
+					"devices, and offer a repair plan. Consistency checks are not available in this version yet.")
+		}},
+		{title: PagePeers, icon: theme.ComputerIcon(), build: func() fyne.CanvasObject {
+			return emptyState(theme.ComputerIcon(), "No paired devices yet",
+				"Your other machines — laptops and headless servers running 'holdfast serve' — will be listed here "+
+					"with their state, when they were last seen and their latency. Opening one shows its dashboard. "+
+					"Pairing is not available in this version yet.")
+		}},
+		{title: PageAlerts, icon: theme.WarningIcon(), build: func() fyne.CanvasObject {
+			return emptyState(theme.WarningIcon(), "No alerts",
+				"Active alerts will be listed here first, then their history, each with the rule that fired and a "+
+					"way to acknowledge or silence it. Nothing raises alerts in this version of Holdfast yet.")
+		}},
+		{title: PageSettings, icon: theme.SettingsIcon(), build: func() fyne.CanvasObject { return settingsPage(s) }},
+	}
+}
+
+// emptyState is a calm placeholder: an icon, a title and what the page
+// will hold.
+func emptyState(icon fyne.Resource, title, body string) fyne.CanvasObject {
+	img := widget.NewIcon(theme.NewDisabledResource(icon))
+	heading := widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	text := widget.NewLabel(body)
+	text.Wrapping = fyne.TextWrapWord
+	text.Alignment = fyne.TextAlignCenter
+	iconBox := container.NewCenter(container.NewGridWrap(fyne.NewSize(64, 64), img))
+	column := container.NewVBox(iconBox, heading, text)
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(520, 260), column))
+}
