@@ -119,6 +119,15 @@ echo "desktop-test: screenshot $shot"
 wait_for 10 'status --json with "running": true' status_running
 echo "desktop-test: status: $status_out"
 
+# Opening Holdfast again on the same home brings the running window forward
+# instead of starting a second engine.
+second=$(timeout 20 ./holdfast --home "$tmp" 2>&1) || fail "a second launch failed: $second"
+case "$second" in
+  *"already open"*) echo "desktop-test: a second launch handed over to the running app" ;;
+  *) fail "a second launch said: $second" ;;
+esac
+alive || fail "the running app died after a second launch"
+
 echo "desktop-test: sending SIGTERM"
 kill -TERM "$pid"
 for ((i = 0; i < 20; i++)); do
