@@ -11,11 +11,16 @@ import (
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/engine"
 	"github.com/holdfast/holdfast/core/home"
+	"github.com/holdfast/holdfast/core/store"
 )
 
 // cancelGrace is how long the CLI waits, after Ctrl-C, for the engine to
 // stop the work and report.
 const cancelGrace = 10 * time.Second
+
+// engineStartWait is how long the CLI waits for an engine that holds the
+// home to open its control socket.
+const engineStartWait = 10 * time.Second
 
 // call runs one operation on the home: through the running engine's socket
 // when there is one, otherwise in this process on the briefly opened
@@ -26,19 +31,37 @@ func (a *app) call(ctx context.Context, req control.Request) (control.Result, er
 		return control.Result{}, err
 	}
 	sink := &stderrSink{w: a.stderr}
-	conn, err := control.Dial(h.SocketPath())
-	if err == nil {
-		return control.Do(ctx, conn, req, sink, cancelGrace)
+	deadline := time.Now().Add(engineStartWait)
+	for {
+		conn, err := control.Dial(h.SocketPath())
+		if err == nil {
+			return control.Do(ctx, conn, req, sink, cancelGrace)
+		}
+		if !errors.Is(err, control.ErrNoEngine) {
+			return control.Result{}, err
+		}
+		// An engine that holds the home but has no socket yet is
+		// starting: wait for it rather than for its database.
+		pid := h.Holder()
+		if pid == 0 {
+			eng, err := engine.Open(h, engine.Options{Mode: engine.ModeLocal})
+			if err == nil {
+				defer eng.Stop()
+				return eng.Dispatch(ctx, req, sink), nil
+			}
+			if !errors.Is(err, store.ErrLocked) {
+				return control.Result{}, err
+			}
+		}
+		if time.Now().After(deadline) {
+			return control.Result{}, fmt.Errorf("the engine holding %s (PID %d) does not answer on %s", h.Dir, pid, h.SocketPath())
+		}
+		select {
+		case <-ctx.Done():
+			return control.Result{}, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	if !errors.Is(err, control.ErrNoEngine) {
-		return control.Result{}, err
-	}
-	eng, err := engine.Open(h, engine.Options{Mode: engine.ModeLocal})
-	if err != nil {
-		return control.Result{}, err
-	}
-	defer eng.Stop()
-	return eng.Dispatch(ctx, req, sink), nil
 }
 
 // callInto runs req and decodes its data into out. A result with an error
@@ -58,6 +81,25 @@ func (a *app) callInto(ctx context.Context, req control.Request, out any) (found
 		}
 	}
 	return res.Exit == control.ExitFound, nil
+}
+
+// op marshals args into a request for op, runs it and decodes its data
+// into out. found reports exit 3 ("checked and found problems").
+func (a *app) op(ctx context.Context, op string, args any, secrets map[string]string, out any) (found bool, err error) {
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return false, err
+	}
+	return a.callInto(ctx, control.Request{Op: op, Args: raw, Secrets: secrets}, out)
+}
+
+// finish ends a command that printed its result: exit 3 when the
+// operation found problems.
+func finish(found bool) error {
+	if found {
+		return silentExit(control.ExitFound)
+	}
+	return nil
 }
 
 // stderrSink prints streamed progress and log lines for a person.

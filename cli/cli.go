@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -102,6 +103,7 @@ Run without a command to open the desktop app.`,
 	root.PersistentFlags().StringVar(&a.homeDir, "home", "", "state directory (default $XDG_STATE_HOME/holdfast)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageErr(err) })
 	root.AddCommand(a.serveCommand(), a.statusCommand(), a.versionCommand())
+	root.AddCommand(a.backupCommands()...)
 	return root
 }
 
@@ -111,4 +113,18 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return usageErr(fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args))
 	}
 	return nil
+}
+
+// absPaths makes paths absolute in the CLI's working directory, since the
+// engine that runs the operation has its own.
+func absPaths(in []string) []string {
+	out := make([]string, len(in))
+	for i, p := range in {
+		if abs, err := filepath.Abs(p); err == nil {
+			out[i] = abs
+		} else {
+			out[i] = p
+		}
+	}
+	return out
 }

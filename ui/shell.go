@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/holdfast/holdfast/assets"
+	"github.com/holdfast/holdfast/core/bus"
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/engine"
 )
@@ -84,7 +85,10 @@ func New(a fyne.App, eng *engine.Engine, opts Options) *Shell {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
-	go s.follow(ctx)
+	// Subscribe before returning, so no event published by eng.Start is
+	// missed.
+	sub := eng.Bus().Subscribe(16)
+	go s.follow(ctx, sub)
 	return s
 }
 
@@ -140,8 +144,7 @@ func (s *Shell) showPage(i int) {
 
 // follow keeps the header and tray in step with the engine: events from
 // the bus, and a slow tick for the uptime.
-func (s *Shell) follow(ctx context.Context) {
-	sub := s.eng.Bus().Subscribe(16)
+func (s *Shell) follow(ctx context.Context, sub *bus.Subscription) {
 	defer sub.Close()
 	tick := time.NewTicker(15 * time.Second)
 	defer tick.Stop()

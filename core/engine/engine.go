@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/holdfast/holdfast/core/backup"
 	"github.com/holdfast/holdfast/core/bus"
 	"github.com/holdfast/holdfast/core/config"
 	"github.com/holdfast/holdfast/core/control"
@@ -63,6 +64,9 @@ type Engine struct {
 	bus    *bus.Bus
 	log    *slog.Logger
 	router *control.Router
+
+	// Backup serves repositories, backups and restores.
+	Backup *backup.Service
 
 	mu       sync.Mutex
 	services []Service
@@ -122,6 +126,8 @@ func Open(h *home.Home, opts Options) (*Engine, error) {
 	e.store = st
 	e.router = control.NewRouter(log)
 	e.registerBuiltins()
+	e.Backup = backup.NewService(st, h.Dir, log)
+	e.Backup.Register(e.router)
 	return e, nil
 }
 

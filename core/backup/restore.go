@@ -1,0 +1,440 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zeebo/blake3"
+
+	"github.com/holdfast/holdfast/core/backup/repo"
+	"github.com/holdfast/holdfast/core/content"
+)
+
+// RestoreOptions tune a restore.
+type RestoreOptions struct {
+	Workers  int
+	Progress func(Progress)
+}
+
+// restoreItem is one entry to restore, by path relative to the target.
+type restoreItem struct {
+	rel  string
+	node Node
+}
+
+// restorer holds one restore run's state.
+type restorer struct {
+	repo   *repo.Repository
+	target string
+	opts   RestoreOptions
+	sum    RestoreSummary
+
+	filesDone, bytesDone atomic.Int64
+	mu                   sync.Mutex
+}
+
+// ResolveSnapshot finds a snapshot by ID, unique ID prefix, or "latest".
+func ResolveSnapshot(ctx context.Context, r *repo.Repository, ref string) (*repo.Snapshot, error) {
+	if ref == "latest" {
+		snaps, err := r.ListSnapshots(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(snaps) == 0 {
+			return nil, errors.New("the repository has no snapshots yet")
+		}
+		return snaps[len(snaps)-1], nil
+	}
+	return r.LoadSnapshot(ctx, ref)
+}
+
+// Restore writes a snapshot (or the parts matching the includes) under
+// target: contents, directories, empty directories, symlinks, modes and
+// mtimes. An existing identical file is skipped; an existing different one
+// is left alone and reported as a conflict. Every byte written is checked
+// against the snapshot's hashes.
+func Restore(ctx context.Context, r *repo.Repository, args RestoreArgs, opts RestoreOptions) (RestoreSummary, error) {
+	start := time.Now()
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if args.Target == "" {
+		return RestoreSummary{}, errors.New("no restore target given (--target DIR)")
+	}
+	target, err := filepath.Abs(args.Target)
+	if err != nil {
+		return RestoreSummary{}, err
+	}
+	for _, pat := range args.Includes {
+		if _, err := path.Match(pat, ""); err != nil {
+			return RestoreSummary{}, fmt.Errorf("include pattern %q: %w", pat, err)
+		}
+	}
+	sn, err := ResolveSnapshot(ctx, r, args.Snapshot)
+	if err != nil {
+		return RestoreSummary{}, err
+	}
+	rs := &restorer{repo: r, target: target, opts: opts}
+	rs.sum.Snapshot = sn.ID.String()
+	rs.sum.Target = target
+
+	var dirs, files, links []restoreItem
+	err = walkTree(ctx, r, sn.Tree, "", func(rel string, n *Node) error {
+		if !included(rel, n.Type == NodeDir, args.Includes) {
+			return nil
+		}
+		switch n.Type {
+		case NodeDir:
+			dirs = append(dirs, restoreItem{rel, *n})
+		case NodeFile:
+			files = append(files, restoreItem{rel, *n})
+		case NodeSymlink:
+			links = append(links, restoreItem{rel, *n})
+		}
+		return nil
+	})
+	if err != nil {
+		return RestoreSummary{}, err
+	}
+	if err := rs.mkdir(""); err != nil {
+		return RestoreSummary{}, err
+	}
+	// Parents of included entries exist even if the directories
+	// themselves did not match.
+	for _, group := range [][]restoreItem{dirs, files, links} {
+		for _, it := range group {
+			if err := rs.mkdir(path.Dir(it.rel)); err != nil {
+				return rs.sum, err
+			}
+		}
+	}
+	for _, d := range dirs {
+		if err := rs.mkdir(d.rel); err != nil {
+			return rs.sum, err
+		}
+	}
+	var total int64
+	for _, f := range files {
+		total += f.node.Size
+	}
+	stop := rs.reportProgress(start, int64(len(files)), total)
+	err = rs.restoreFiles(ctx, files, args.Verify)
+	stop()
+	if err != nil {
+		return rs.sum, err
+	}
+	for _, l := range links {
+		rs.restoreSymlink(l)
+	}
+	// Directories last, deepest first, so writing children does not
+	// change their mtimes again.
+	sort.Slice(dirs, func(i, j int) bool { return strings.Count(dirs[i].rel, "/") > strings.Count(dirs[j].rel, "/") })
+	for _, d := range dirs {
+		p := rs.dest(d.rel)
+		if err := os.Chmod(p, content.FileMode(d.node.Mode)); err != nil {
+			rs.fail(d.rel, err)
+		}
+		mt := time.Unix(0, d.node.ModTime)
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			rs.fail(d.rel, err)
+		}
+		rs.sum.Dirs++
+	}
+	rs.sum.DurationSeconds = time.Since(start).Seconds()
+	return rs.sum, nil
+}
+
+// walkTree visits every node under the tree with plain hash h, depth
+// first, parents before children.
+func walkTree(ctx context.Context, r *repo.Repository, h content.Hash, prefix string, fn func(rel string, n *Node) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t, err := LoadTree(ctx, r, h)
+	if err != nil {
+		if prefix == "" {
+			return fmt.Errorf("root tree: %w", err)
+		}
+		return fmt.Errorf("%s: %w", prefix, err)
+	}
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
+		rel := n.Name
+		if prefix != "" {
+			rel = prefix + "/" + n.Name
+		}
+		if err := fn(rel, n); err != nil {
+			return err
+		}
+		if n.Type == NodeDir {
+			if err := walkTree(ctx, r, n.Subtree, rel, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// included reports whether rel is selected by the include patterns: a
+// pattern matches the path, any of its parent directories, or its base
+// name; a directory that could contain a match is walked.
+func included(rel string, isDir bool, patterns []string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	for _, pat := range patterns {
+		pat = strings.Trim(pat, "/")
+		if ok, _ := path.Match(pat, path.Base(rel)); ok {
+			return true
+		}
+		for p := rel; p != "." && p != ""; p = path.Dir(p) {
+			if ok, _ := path.Match(pat, p); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dest maps a relative snapshot path into the target, refusing anything
+// that would land outside it.
+func (rs *restorer) dest(rel string) string {
+	p := filepath.Join(rs.target, filepath.FromSlash(rel))
+	if p != rs.target && !strings.HasPrefix(p, rs.target+string(filepath.Separator)) {
+		panic(fmt.Sprintf("restore path %q escapes the target", rel)) // DecodeTree refuses such names
+	}
+	return p
+}
+
+// mkdir creates a directory of the restore (and its parents) without
+// following symlinks that already exist in the target.
+func (rs *restorer) mkdir(rel string) error {
+	if rel == "." {
+		rel = ""
+	}
+	p := rs.target
+	if rel != "" {
+		for _, part := range strings.Split(rel, "/") {
+			p = filepath.Join(p, part)
+			if err := mkdirNoFollow(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return os.MkdirAll(p, 0o700)
+}
+
+func mkdirNoFollow(p string) error {
+	fi, err := os.Lstat(p)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil
+	case err == nil:
+		return fmt.Errorf("cannot restore into %s: it exists and is not a directory", p)
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.Mkdir(p, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		return nil
+	default:
+		return err
+	}
+}
+
+func (rs *restorer) fail(rel string, err error) {
+	rs.mu.Lock()
+	rs.sum.Errors = append(rs.sum.Errors, fmt.Sprintf("%s: %v", rel, err))
+	rs.mu.Unlock()
+}
+
+func (rs *restorer) conflict(rel, why string) {
+	rs.mu.Lock()
+	rs.sum.Conflicts = append(rs.sum.Conflicts, fmt.Sprintf("%s: %s", rel, why))
+	rs.mu.Unlock()
+}
+
+func (rs *restorer) restoreFiles(ctx context.Context, files []restoreItem, verify bool) error {
+	ch := make(chan restoreItem)
+	var wg sync.WaitGroup
+	var firstErr error
+	var once sync.Once
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for w := 0; w < rs.opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range ch {
+				if err := rs.restoreFile(ctx, it, verify); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+				}
+			}
+		}()
+	}
+	for _, f := range files {
+		select {
+		case ch <- f:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(ch)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+// restoreFile writes one file through a temporary name, checking every
+// chunk (LoadBlob verifies it) and the whole content, then renames it into
+// place and sets its mode and mtime.
+func (rs *restorer) restoreFile(ctx context.Context, it restoreItem, verify bool) error {
+	p := rs.dest(it.rel)
+	defer rs.filesDone.Add(1)
+	if fi, err := os.Lstat(p); err == nil {
+		if !fi.Mode().IsRegular() {
+			rs.conflict(it.rel, "exists and is not a regular file; left alone")
+			return nil
+		}
+		if fi.Size() == it.node.Size {
+			if d, err := content.HashFile(ctx, p, nil, nil); err == nil && d.Content == it.node.Content {
+				rs.mu.Lock()
+				rs.sum.Skipped++
+				rs.mu.Unlock()
+				rs.bytesDone.Add(it.node.Size)
+				return nil
+			}
+		}
+		rs.conflict(it.rel, "exists with different content; left alone")
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".holdfast-restore-")
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", it.rel, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := blake3.New()
+	for _, c := range it.node.Chunks {
+		data, err := rs.repo.LoadBlob(ctx, repo.DataBlob, c.Hash)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			rs.fail(it.rel, err)
+			return nil
+		}
+		if _, err := tmp.Write(data); err != nil {
+			return fmt.Errorf("restore %s: %w", it.rel, err)
+		}
+		h.Write(data)
+		rs.bytesDone.Add(int64(len(data)))
+	}
+	var sum content.Hash
+	h.Sum(sum[:0])
+	if sum != it.node.Content {
+		rs.fail(it.rel, errors.New("restored content does not match the snapshot's hash"))
+		return nil
+	}
+	if err := tmp.Chmod(content.FileMode(it.node.Mode)); err != nil {
+		rs.fail(it.rel, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("restore %s: %w", it.rel, err)
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return fmt.Errorf("restore %s: %w", it.rel, err)
+	}
+	ok = true
+	mt := time.Unix(0, it.node.ModTime)
+	if err := os.Chtimes(p, mt, mt); err != nil {
+		rs.fail(it.rel, err)
+	}
+	rs.mu.Lock()
+	rs.sum.Files++
+	rs.sum.Bytes += it.node.Size
+	rs.mu.Unlock()
+	if verify {
+		d, err := content.HashFile(ctx, p, nil, nil)
+		switch {
+		case err != nil:
+			rs.fail(it.rel, fmt.Errorf("verify: %w", err))
+		case d.Content != it.node.Content:
+			rs.fail(it.rel, errors.New("verify: the file on disk does not match the snapshot"))
+		default:
+			rs.mu.Lock()
+			rs.sum.Verified++
+			rs.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+func (rs *restorer) restoreSymlink(it restoreItem) {
+	p := rs.dest(it.rel)
+	if fi, err := os.Lstat(p); err == nil {
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if t, err := os.Readlink(p); err == nil && t == it.node.Target {
+				rs.sum.Skipped++
+				return
+			}
+		}
+		rs.conflict(it.rel, "exists and differs from the snapshot's symlink; left alone")
+		return
+	}
+	if err := os.Symlink(it.node.Target, p); err != nil {
+		rs.fail(it.rel, err)
+		return
+	}
+	if err := lutimes(p, it.node.ModTime); err != nil {
+		rs.fail(it.rel, err)
+	}
+	rs.sum.Symlinks++
+}
+
+func (rs *restorer) reportProgress(start time.Time, files, bytes int64) func() {
+	if rs.opts.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	snap := func() Progress {
+		return Progress{Files: rs.filesDone.Load(), FilesTotal: files, Bytes: rs.bytesDone.Load(), BytesTotal: bytes, Elapsed: time.Since(start)}
+	}
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				rs.opts.Progress(snap())
+				return
+			case <-t.C:
+				rs.opts.Progress(snap())
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}

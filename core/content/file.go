@@ -1,0 +1,124 @@
+package content
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/zeebo/blake3"
+)
+
+// ChunkRef names one chunk of a file.
+type ChunkRef struct {
+	Hash   Hash // BLAKE3 of the chunk's bytes
+	Length uint32
+}
+
+// FileDigest describes a file's content.
+type FileDigest struct {
+	Size int64
+	// Content is BLAKE3 of the whole content: the file's identity, which
+	// does not depend on chunk boundaries. An empty file's is BLAKE3("").
+	Content Hash
+	// Chunks lists the chunks in order; their lengths add up to Size. An
+	// empty file has none (nil).
+	Chunks []ChunkRef
+}
+
+// EmptyHash is the content hash of the empty file, BLAKE3("").
+var EmptyHash = Sum(nil)
+
+// HashFile reads the file at path once, cutting it into chunks and hashing
+// each chunk and the whole content. It follows symbolic links (like
+// os.Open) but refuses anything that is not a regular file, without
+// blocking on FIFOs.
+//
+// buf is the chunker's working buffer (see NewChunker); nil allocates one.
+// onChunk, if not nil, is called for every chunk in order, with Data valid
+// only during the call; an error from it stops HashFile and is returned.
+// Cancelling ctx stops HashFile between chunks.
+func HashFile(ctx context.Context, path string, buf []byte, onChunk func(Chunk, Hash) error) (FileDigest, error) {
+	f, fi, err := openRegular(path, true)
+	if err != nil {
+		return FileDigest{}, err
+	}
+	defer f.Close()
+	if buf == nil {
+		buf = make([]byte, bufSizeFor(fi.Size()))
+	}
+	d, _, err := hashReader(ctx, f, buf, onChunk)
+	if err != nil {
+		return FileDigest{}, fmt.Errorf("hash %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// HashReader is HashFile for any stream.
+func HashReader(ctx context.Context, r io.Reader, buf []byte, onChunk func(Chunk, Hash) error) (FileDigest, error) {
+	d, _, err := hashReader(ctx, r, buf, onChunk)
+	return d, err
+}
+
+// hashReader hashes r and also returns the chunker's buffer for reuse.
+func hashReader(ctx context.Context, r io.Reader, buf []byte, onChunk func(Chunk, Hash) error) (FileDigest, []byte, error) {
+	var d FileDigest
+	c := NewChunker(r, buf)
+	file := blake3.New()
+	for {
+		if err := ctx.Err(); err != nil {
+			return FileDigest{}, c.Buffer(), err
+		}
+		ch, err := c.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return FileDigest{}, c.Buffer(), err
+		}
+		sum := Hash(blake3.Sum256(ch.Data))
+		_, _ = file.Write(ch.Data)
+		d.Size += int64(ch.Length)
+		d.Chunks = append(d.Chunks, ChunkRef{Hash: sum, Length: uint32(ch.Length)})
+		if onChunk != nil {
+			if err := onChunk(ch, sum); err != nil {
+				return FileDigest{}, c.Buffer(), err
+			}
+		}
+	}
+	file.Sum(d.Content[:0])
+	return d, c.Buffer(), nil
+}
+
+// openRegular opens path for reading without blocking on FIFOs or devices
+// and checks that it is a regular file. follow=false refuses a symbolic link
+// where the caller expected a file (Unix only).
+func openRegular(path string, follow bool) (*os.File, os.FileInfo, error) {
+	f, err := openNonBlocking(path, follow)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, &os.PathError{Op: "open", Path: path, Err: errNotRegular}
+	}
+	return f, fi, nil
+}
+
+var errNotRegular = errors.New("not a regular file")
+
+// bufSizeFor returns the chunker buffer size that holds a file of size
+// bytes and lets the chunker see its end, so small files do not cost a
+// BufSize allocation. The chunker grows it if the file grows.
+func bufSizeFor(size int64) int {
+	if size >= BufSize {
+		return BufSize
+	}
+	return int(max(size, 0)) + 1
+}

@@ -1,0 +1,422 @@
+package content
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ScanOptions tune Scan.
+type ScanOptions struct {
+	// Exclude, if set, is asked about every entry before it is looked at,
+	// with its slash-separated path relative to the root; true leaves it
+	// (and, for a directory, everything below) out of the tree. It is
+	// called from one goroutine at a time.
+	Exclude func(relPath string, isDir bool) bool
+	// Index, if set, is the file-index cache: files whose FileMeta is
+	// SameAs the cached one are not read, and every file read is stored.
+	Index *Index
+	// Workers is how many files are read and hashed at once; 0 means
+	// runtime.NumCPU(). Each worker holds a buffer of up to BufSize.
+	Workers int
+	// Rehash reads every file, ignoring (but refreshing) the Index: a deep
+	// verify, which finds content changes that left size, times and inode
+	// alone, such as bit rot.
+	Rehash bool
+	// Progress, if set, is called with a snapshot of the statistics about
+	// every 100 ms while the scan runs, from one goroutine at a time, and
+	// never after Scan returns.
+	Progress func(ScanStats)
+
+	now       func() time.Time // tests move the clock to defeat the racy-file rule
+	afterRead func(abs string) // tests change files between reading and the second stat
+}
+
+// ScanStats count what a scan saw and did.
+type ScanStats struct {
+	Files       int   // regular files in the tree
+	Dirs        int   // directories in the tree, the root included
+	Bytes       int64 // total size of the files in the tree
+	HashedFiles int   // files that were read (cache misses)
+	HashedBytes int64 // bytes read, re-reads included
+	// Errors lists what could not be read, by relative path. Those entries
+	// are left out of the tree (an unreadable directory with everything
+	// below it); the scan goes on. A failure to update the Index is listed
+	// with the path of the file it was about.
+	Errors []PathError
+	// Changed lists files that changed while being read, twice in a row.
+	// They are in the tree with the content of the last read, which may
+	// be torn, and are not cached.
+	Changed []string
+}
+
+// PathError is a per-path failure during a scan.
+type PathError struct {
+	Path string // slash-separated, relative to the scanned root
+	Err  error
+}
+
+func (e PathError) Error() string {
+	p := e.Path
+	if p == "" {
+		p = "."
+	}
+	return p + ": " + e.Err.Error()
+}
+
+func (e PathError) Unwrap() error { return e.Err }
+
+// racyWindow covers file system timestamp granularity (a clock tick on
+// Linux, 1 s on HFS+, 2 s on FAT). A file whose mtime or ctime falls within
+// it before the moment it was read could be written again without its
+// times changing, so it is not cached ("racy git"); it is read again by the
+// next scan instead.
+const racyWindow = 2 * time.Second
+
+// Scan builds the tree of the folder at root. Root may be a symbolic link
+// to a directory; below it, symbolic links are recorded, never followed.
+// Files are read by a pool of workers, through opts.Index when given.
+// Unreadable entries are listed in the stats' Errors and left out of the
+// tree; Scan itself fails only if root cannot be read or ctx is cancelled.
+func Scan(ctx context.Context, root string, opts ScanOptions) (*Tree, ScanStats, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, ScanStats{}, fmt.Errorf("scan %s: %w", root, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, ScanStats{}, fmt.Errorf("scan: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, ScanStats{}, fmt.Errorf("scan %s: not a directory", abs)
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.NumCPU()
+	}
+	if opts.now == nil {
+		opts.now = time.Now
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s := &scanner{
+		ctx:  ctx,
+		opts: opts,
+		jobs: make(chan hashJob, 4*opts.Workers),
+	}
+	if opts.Index != nil {
+		s.writer = opts.Index.Writer()
+	}
+
+	if opts.Progress != nil {
+		stop, stopped := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(stopped)
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					opts.Progress(s.snapshot())
+				case <-stop:
+					return
+				}
+			}
+		}()
+		defer func() { close(stop); <-stopped }()
+	}
+
+	var wg sync.WaitGroup
+	for range opts.Workers {
+		wg.Go(s.worker)
+	}
+	rootNode := &dirNode{dir: &Dir{Path: ""}, abs: abs}
+	walkErr := s.walk(rootNode)
+	close(s.jobs)
+	wg.Wait()
+	if s.writer != nil {
+		if err := s.writer.Close(); err != nil {
+			s.indexError("", err)
+		}
+	}
+	if walkErr == nil {
+		walkErr = ctx.Err()
+	}
+	if walkErr != nil {
+		return nil, s.snapshot(), walkErr
+	}
+	return s.finish(), s.snapshot(), nil
+}
+
+type scanner struct {
+	ctx    context.Context
+	opts   ScanOptions
+	jobs   chan hashJob
+	writer *IndexWriter
+
+	nodes []*dirNode // directories in walk (pre-)order
+
+	mu          sync.Mutex
+	stats       ScanStats
+	indexFailed bool
+}
+
+// dirNode is a directory being scanned.
+type dirNode struct {
+	dir   *Dir
+	abs   string
+	entry *Entry // this directory's entry in its parent; nil for the root
+}
+
+// hashJob is a file to read; the worker fills in *entry, or marks it
+// dropped (Type 0) if the file cannot be read.
+type hashJob struct {
+	entry *Entry
+	abs   string
+	rel   string
+}
+
+// walk lists node's directory, fills in its entries (from the cache where
+// possible), queues the files to read, and descends. It returns an error
+// only when the scan must stop.
+func (s *scanner) walk(node *dirNode) error {
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	des, err := os.ReadDir(node.abs)
+	if err != nil {
+		if node.entry == nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		node.entry.Type = 0
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.addError(node.dir.Path, err)
+		}
+		return nil
+	}
+	s.nodes = append(s.nodes, node)
+	s.count(func(st *ScanStats) { st.Dirs++ })
+
+	entries := make([]Entry, 0, len(des))
+	type pendingFile struct {
+		i        int // into entries
+		abs, rel string
+	}
+	var files []pendingFile
+	var subdirs []int
+	for _, de := range des {
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
+		name := de.Name()
+		rel := joinRel(node.dir.Path, name)
+		if s.opts.Exclude != nil && s.opts.Exclude(rel, de.IsDir()) {
+			continue
+		}
+		abs := joinAbs(node.abs, name)
+		fi, err := de.Info()
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) { // vanished since the listing: not there
+				s.addError(rel, err)
+			}
+			continue
+		}
+		mode := fi.Mode()
+		e := Entry{Name: name, Mode: UnixMode(mode), ModTime: fi.ModTime().UnixNano()}
+		switch {
+		case mode.IsRegular():
+			e.Type, e.Size = TypeFile, fi.Size()
+			if s.opts.Index != nil && !s.opts.Rehash {
+				if d, ok := s.opts.Index.Lookup(abs, StatMeta(fi)); ok {
+					e.Content = d.Content
+					s.count(func(st *ScanStats) { st.Files++; st.Bytes += d.Size })
+					break
+				}
+			}
+			files = append(files, pendingFile{i: len(entries), abs: abs, rel: rel})
+		case mode.IsDir():
+			e.Type = TypeDir
+			subdirs = append(subdirs, len(entries))
+		case mode&fs.ModeSymlink != 0:
+			target, err := os.Readlink(abs)
+			if err != nil {
+				if !errors.Is(err, fs.ErrNotExist) {
+					s.addError(rel, err)
+				}
+				continue
+			}
+			e.Type, e.Mode, e.Target, e.Content = TypeSymlink, 0, target, Sum([]byte(target))
+		default:
+			e.Type = TypeOther
+		}
+		entries = append(entries, e)
+	}
+	// entries is final now; workers may write to its elements.
+	node.dir.Entries = entries
+	for _, f := range files {
+		select {
+		case s.jobs <- hashJob{entry: &entries[f.i], abs: f.abs, rel: f.rel}:
+		case <-s.ctx.Done():
+			return s.ctx.Err()
+		}
+	}
+	for _, i := range subdirs {
+		e := &entries[i]
+		child := &dirNode{
+			dir:   &Dir{Path: joinRel(node.dir.Path, e.Name)},
+			abs:   joinAbs(node.abs, e.Name),
+			entry: e,
+		}
+		if err := s.walk(child); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// worker reads and hashes queued files.
+func (s *scanner) worker() {
+	var buf []byte
+	for j := range s.jobs {
+		if s.ctx.Err() != nil {
+			continue // drain
+		}
+		s.hashJob(j, &buf)
+	}
+}
+
+func (s *scanner) hashJob(j hashJob, buf *[]byte) {
+	e := j.entry
+	var (
+		d       FileDigest
+		meta    FileMeta
+		start   time.Time
+		changed bool
+	)
+	for attempt := 0; ; attempt++ {
+		start = s.opts.now()
+		f, fi, err := openRegular(j.abs, false)
+		if err != nil {
+			e.Type = 0
+			if !errors.Is(err, fs.ErrNotExist) {
+				s.addError(j.rel, err)
+			}
+			return
+		}
+		before := StatMeta(fi)
+		if need := bufSizeFor(before.Size); len(*buf) < need {
+			*buf = make([]byte, max(need, 64<<10))
+		}
+		d, *buf, err = hashReader(s.ctx, f, *buf, nil)
+		if s.opts.afterRead != nil {
+			s.opts.afterRead(j.abs)
+		}
+		var after FileMeta
+		if err == nil {
+			fi, err = f.Stat()
+			if err == nil {
+				after = StatMeta(fi)
+			}
+		}
+		f.Close()
+		if err != nil {
+			e.Type = 0
+			if s.ctx.Err() == nil {
+				s.addError(j.rel, err)
+			}
+			return
+		}
+		s.count(func(st *ScanStats) { st.HashedBytes += d.Size })
+		meta = after
+		if before.unchangedWhileRead(after) && d.Size == after.Size {
+			break
+		}
+		if attempt == 1 {
+			changed = true
+			break
+		}
+	}
+	e.Size, e.ModTime, e.Mode, e.Content = d.Size, meta.ModTime, UnixMode(fs.FileMode(meta.Mode)), d.Content
+	s.count(func(st *ScanStats) {
+		st.Files++
+		st.Bytes += d.Size
+		st.HashedFiles++
+		if changed {
+			st.Changed = append(st.Changed, j.rel)
+		}
+	})
+	if changed || s.writer == nil {
+		return
+	}
+	cutoff := start.Add(-racyWindow).UnixNano()
+	if meta.ModTime >= cutoff || meta.CTime >= cutoff {
+		return // racy: could change again without its times changing
+	}
+	if err := s.writer.Put(j.abs, meta, d); err != nil {
+		s.indexError(j.rel, err)
+	}
+}
+
+// finish drops the entries that could not be read and computes the
+// directory hashes bottom-up.
+func (s *scanner) finish() *Tree {
+	t := &Tree{Dirs: make(map[string]*Dir, len(s.nodes))}
+	for i := len(s.nodes) - 1; i >= 0; i-- { // children come after parents
+		n := s.nodes[i]
+		n.dir.Entries = slices.DeleteFunc(n.dir.Entries, func(e Entry) bool { return e.Type == 0 })
+		slices.SortFunc(n.dir.Entries, cmpEntry) // ReadDir sorts already; cheap insurance
+		n.dir.Hash = DirHash(n.dir.Entries)
+		if n.entry != nil {
+			n.entry.Content = n.dir.Hash
+		}
+		t.Dirs[n.dir.Path] = n.dir
+	}
+	return t
+}
+
+func (s *scanner) count(f func(*ScanStats)) {
+	s.mu.Lock()
+	f(&s.stats)
+	s.mu.Unlock()
+}
+
+func (s *scanner) addError(rel string, err error) {
+	s.count(func(st *ScanStats) { st.Errors = append(st.Errors, PathError{Path: rel, Err: err}) })
+}
+
+// indexError reports the first failure to update the index; the ones after
+// it are the same failure.
+func (s *scanner) indexError(rel string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.indexFailed {
+		return
+	}
+	s.indexFailed = true
+	s.stats.Errors = append(s.stats.Errors, PathError{Path: rel, Err: fmt.Errorf("file index: %w", err)})
+}
+
+func (s *scanner) snapshot() ScanStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Errors = slices.Clip(st.Errors)
+	st.Changed = slices.Clip(st.Changed)
+	return st
+}
+
+// joinAbs joins an absolute directory path and a name without cleaning
+// (a name is never "." or "..").
+func joinAbs(dir, name string) string {
+	if strings.HasSuffix(dir, string(filepath.Separator)) {
+		return dir + name
+	}
+	return dir + string(filepath.Separator) + name
+}
