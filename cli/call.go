@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/holdfast/holdfast/core/control"
@@ -30,7 +31,8 @@ func (a *app) call(ctx context.Context, req control.Request) (control.Result, er
 	if err != nil {
 		return control.Result{}, err
 	}
-	sink := &stderrSink{w: a.stderr}
+	sink := newStderrSink(a.stderr)
+	defer sink.finish()
 	deadline := time.Now().Add(engineStartWait)
 	for {
 		conn, err := control.Dial(h.SocketPath())
@@ -102,19 +104,58 @@ func finish(found bool) error {
 	return nil
 }
 
-// stderrSink prints streamed progress and log lines for a person.
-type stderrSink struct{ w io.Writer }
-
-func (s *stderrSink) Progress(p control.Progress) {
-	switch {
-	case p.Total > 0:
-		fmt.Fprintf(s.w, "%s %d/%d %s\n", p.Message, p.Done, p.Total, p.Unit)
-	case p.Message != "":
-		fmt.Fprintln(s.w, p.Message)
-	}
+// stderrSink prints streamed progress and log lines for a person: on a
+// terminal one line rewritten in place, elsewhere (logs, CI) a line every
+// few seconds.
+type stderrSink struct {
+	w       io.Writer
+	tty     bool
+	last    time.Time
+	pending bool // a progress line is on screen without its newline
 }
 
-func (s *stderrSink) Log(line string) { fmt.Fprintln(s.w, line) }
+func newStderrSink(w io.Writer) *stderrSink {
+	s := &stderrSink{w: w}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			s.tty = true
+		}
+	}
+	return s
+}
+
+func (s *stderrSink) Progress(p control.Progress) {
+	line := p.Message
+	if line == "" && p.Total > 0 {
+		line = fmt.Sprintf("%d/%d %s", p.Done, p.Total, p.Unit)
+	}
+	if line == "" {
+		return
+	}
+	if s.tty {
+		fmt.Fprintf(s.w, "\r\033[K%s", line)
+		s.pending = true
+		return
+	}
+	if time.Since(s.last) < 5*time.Second {
+		return
+	}
+	s.last = time.Now()
+	fmt.Fprintln(s.w, line)
+}
+
+func (s *stderrSink) Log(line string) {
+	s.finish()
+	fmt.Fprintln(s.w, line)
+}
+
+// finish ends a progress line left on the terminal.
+func (s *stderrSink) finish() {
+	if s.pending {
+		fmt.Fprint(s.w, "\r\033[K")
+		s.pending = false
+	}
+}
 
 // printJSON writes v as one indented JSON document.
 func printJSON(w io.Writer, v any) error {

@@ -86,6 +86,26 @@ type archiver struct {
 // left out and listed in the summary's Errors; a path that does not exist
 // is an error before anything is written.
 func Backup(ctx context.Context, r *repo.Repository, args BackupArgs, opts BackupOptions) (BackupSummary, error) {
+	sc, err := Scan(ctx, args, opts)
+	if err != nil {
+		return BackupSummary{}, err
+	}
+	return sc.Run(ctx, r)
+}
+
+// Scanned is a backup whose source folders have been walked (metadata
+// only) but not yet compared with the repository. Scanning needs no
+// repository, so it can run while the repository's key is derived.
+type Scanned struct {
+	a     *archiver
+	args  BackupArgs
+	paths []string
+	root  *walkDir
+	start time.Time
+}
+
+// Scan walks the paths of a backup.
+func Scan(ctx context.Context, args BackupArgs, opts BackupOptions) (*Scanned, error) {
 	start := time.Now()
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -98,24 +118,34 @@ func Backup(ctx context.Context, r *repo.Repository, args BackupArgs, opts Backu
 	}
 	paths, err := cleanPaths(args.Paths)
 	if err != nil {
-		return BackupSummary{}, err
+		return nil, err
 	}
 	for _, pat := range args.Excludes {
 		if _, err := filepath.Match(pat, ""); err != nil {
-			return BackupSummary{}, fmt.Errorf("exclude pattern %q: %w", pat, err)
+			return nil, fmt.Errorf("exclude pattern %q: %w", pat, err)
 		}
 	}
-	a := &archiver{repo: r, opts: opts, excludes: args.Excludes, lastSave: time.Now()}
+	a := &archiver{opts: opts, excludes: args.Excludes, lastSave: time.Now()}
+	root := &walkDir{}
+	for _, p := range paths {
+		if err := a.walk(ctx, root, p, filepath.Base(p)); err != nil {
+			return nil, err
+		}
+	}
+	return &Scanned{a: a, args: args, paths: paths, root: root, start: start}, nil
+}
 
+// Run compares the scan with the newest matching snapshot, reads what
+// changed into r and saves the new snapshot.
+func (sc *Scanned) Run(ctx context.Context, r *repo.Repository) (BackupSummary, error) {
+	a, root, paths, args, opts, start := sc.a, sc.root, sc.paths, sc.args, sc.a.opts, sc.start
+	a.repo = r
 	parent, parentTree, err := a.findParent(ctx, paths)
 	if err != nil {
 		return BackupSummary{}, err
 	}
-	root := &walkDir{parent: parentTree}
-	for _, p := range paths {
-		if err := a.walk(ctx, root, p, filepath.Base(p)); err != nil {
-			return BackupSummary{}, err
-		}
+	if err := a.matchParent(ctx, root, parentTree); err != nil {
+		return BackupSummary{}, err
 	}
 
 	stopProgress := a.reportProgress(start)
@@ -287,10 +317,6 @@ func (a *archiver) walk(ctx context.Context, dir *walkDir, path, name string) er
 		ModTime: meta.ModTime, CTime: meta.CTime, Inode: meta.Inode, Dev: meta.Dev,
 	}
 	node.UID, node.GID = owner(fi)
-	var old *Node
-	if dir.parent != nil {
-		old, _ = dir.parent.Find(name)
-	}
 	switch {
 	case fi.Mode().IsRegular():
 		node.Type = NodeFile
@@ -300,19 +326,6 @@ func (a *archiver) walk(ctx context.Context, dir *walkDir, path, name string) er
 		a.sum.TotalBytes += node.Size
 		n := &node
 		dir.nodes = append(dir.nodes, n)
-		if old != nil && old.Type == NodeFile && old.Size == node.Size && old.ModTime == node.ModTime &&
-			old.CTime == node.CTime && old.Inode == node.Inode && old.Dev == node.Dev && a.haveChunks(old) {
-			n.Content, n.Chunks = old.Content, old.Chunks
-			a.sum.FilesUnmodified++
-			a.filesDone.Add(1)
-			return nil
-		}
-		if old != nil {
-			a.sum.FilesChanged++
-		} else {
-			a.sum.FilesNew++
-		}
-		a.bytesTotal.Add(node.Size)
 		dir.jobs = append(dir.jobs, &fileJob{path: path, rel: rel, node: n, meta: meta})
 	case fi.Mode()&fs.ModeSymlink != 0:
 		target, err := os.Readlink(path)
@@ -328,11 +341,6 @@ func (a *archiver) walk(ctx context.Context, dir *walkDir, path, name string) er
 	case fi.IsDir():
 		node.Type = NodeDir
 		sub := &walkDir{path: path, rel: rel, node: node}
-		if old != nil && old.Type == NodeDir {
-			if t, err := LoadTree(ctx, a.repo, old.Subtree); err == nil {
-				sub.parent = t
-			}
-		}
 		entries, err := os.ReadDir(path)
 		if err != nil {
 			a.noteError(fmt.Sprintf("%s: %v", path, err))
@@ -350,6 +358,54 @@ func (a *archiver) walk(ctx context.Context, dir *walkDir, path, name string) er
 		dir.subs = append(dir.subs, sub)
 	default:
 		// Devices, FIFOs and sockets hold no data to back up.
+	}
+	return nil
+}
+
+// matchParent marks the files that are unchanged since the parent
+// snapshot (same size, mtime, ctime, inode and device, and every chunk
+// still in the index) so they are not read, and counts new and changed
+// files. parent is the tree of the same directory in the parent snapshot.
+func (a *archiver) matchParent(ctx context.Context, d *walkDir, parent *Tree) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.parent = parent
+	jobs := d.jobs[:0]
+	for _, job := range d.jobs {
+		var old *Node
+		if parent != nil {
+			old, _ = parent.Find(job.node.Name)
+		}
+		n := job.node
+		if old != nil && old.Type == NodeFile && old.Size == n.Size && old.ModTime == n.ModTime &&
+			old.CTime == n.CTime && old.Inode == n.Inode && old.Dev == n.Dev && a.haveChunks(old) {
+			n.Content, n.Chunks = old.Content, old.Chunks
+			a.sum.FilesUnmodified++
+			a.filesDone.Add(1)
+			continue
+		}
+		if old != nil {
+			a.sum.FilesChanged++
+		} else {
+			a.sum.FilesNew++
+		}
+		a.bytesTotal.Add(n.Size)
+		jobs = append(jobs, job)
+	}
+	d.jobs = jobs
+	for _, sub := range d.subs {
+		var subParent *Tree
+		if parent != nil {
+			if old, ok := parent.Find(sub.node.Name); ok && old.Type == NodeDir {
+				if t, err := LoadTree(ctx, a.repo, old.Subtree); err == nil {
+					subParent = t
+				}
+			}
+		}
+		if err := a.matchParent(ctx, sub, subParent); err != nil {
+			return err
+		}
 	}
 	return nil
 }

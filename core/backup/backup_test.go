@@ -447,3 +447,54 @@ func TestSnapshotDirHashMatchesLiveFolder(t *testing.T) {
 		t.Errorf("snapshot dir hash %s, live folder %s", node.Content, live.Root().Hash)
 	}
 }
+
+func TestTwoWritersAtOnce(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	srcA, srcB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	makeTree(t, srcA)
+	makeTree(t, srcB) // same content: both writers race to store the same chunks
+	os.WriteFile(filepath.Join(srcB, "only-b.bin"), randBytes(9, 3<<20), 0o644)
+	errs := make(chan error, 2)
+	for _, src := range []string{srcA, srcB} {
+		go func() {
+			w := reopen(t, r) // a separate process's view
+			lease, err := w.Lock(ctx, false)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer lease.Release()
+			_, err = Backup(ctx, w, BackupArgs{Paths: []string{src}}, BackupOptions{})
+			errs <- err
+		}()
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = reopen(t, r)
+	res, err := Check(ctx, r, 100, nil)
+	if err != nil || !res.Sound {
+		t.Fatalf("check after two writers: %+v %v", res, err)
+	}
+	for _, name := range []string{"a", "b"} {
+		target := filepath.Join(t.TempDir(), "r")
+		snaps, _ := r.ListSnapshots(ctx)
+		var id string
+		for _, sn := range snaps {
+			if filepath.Base(sn.Paths[0]) == name {
+				id = sn.ID.String()
+			}
+		}
+		if _, err := Restore(ctx, r, RestoreArgs{Snapshot: id, Target: target}, RestoreOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		src := srcA
+		if name == "b" {
+			src = srcB
+		}
+		assertSameTree(t, src, filepath.Join(target, name))
+	}
+}

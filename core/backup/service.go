@@ -16,6 +16,9 @@ import (
 	"github.com/holdfast/holdfast/core/store"
 )
 
+// kdfTarget is the single-core CPU time one password guess must cost.
+const kdfTarget = 500 * time.Millisecond
+
 // Router is where the service registers its operations (the engine's
 // control router).
 type Router interface {
@@ -26,8 +29,9 @@ type Router interface {
 type Service struct {
 	Registry *registry.Registry
 	log      *slog.Logger
-	// KDF is the key derivation cost for new repositories and keys;
-	// tests lower it.
+	// KDF is the key derivation cost for new repositories; zero
+	// calibrates it on this machine (as restic does, to 0.5 s of CPU).
+	// Tests lower it.
 	KDF repo.KDFParams
 	// Workers overrides the number of file readers (0: one per CPU).
 	Workers int
@@ -35,7 +39,7 @@ type Service struct {
 
 // NewService returns the backup service of the home at homeDir.
 func NewService(st *store.Store, homeDir string, log *slog.Logger) *Service {
-	return &Service{Registry: registry.New(st, homeDir), log: log, KDF: repo.DefaultKDFParams()}
+	return &Service{Registry: registry.New(st, homeDir), log: log}
 }
 
 // Register adds the backup operations to r.
@@ -121,7 +125,11 @@ func (s *Service) handleInit(ctx context.Context, c *control.Call) (any, error) 
 		}
 	}
 	c.Progress(control.Progress{Message: "deriving the key and creating the repository"})
-	r, err := repo.Init(ctx, dir, pw, repo.InitOptions{Chunker: content.ParamsString(), KDF: s.KDF})
+	kdf := s.KDF
+	if kdf == (repo.KDFParams{}) {
+		kdf = repo.CalibrateKDF(kdfTarget)
+	}
+	r, err := repo.Init(ctx, dir, pw, repo.InitOptions{Chunker: content.ParamsString(), KDF: kdf})
 	if err != nil {
 		return nil, err
 	}
@@ -175,16 +183,30 @@ func (s *Service) handleBackup(ctx context.Context, c *control.Call) (any, error
 			return nil, fmt.Errorf("backup: path %s does not exist", p)
 		}
 	}
+	// Walk the folders while the repository's key is derived.
+	type scanResult struct {
+		sc  *Scanned
+		err error
+	}
+	scanned := make(chan scanResult, 1)
+	go func() {
+		sc, err := Scan(ctx, args, BackupOptions{Workers: s.Workers, Progress: progressTo(c, "backup")})
+		scanned <- scanResult{sc, err}
+	}()
 	r, _, err := s.open(ctx, c, args.RepoArgs)
+	scan := <-scanned
 	if err != nil {
 		return nil, err
+	}
+	if scan.err != nil {
+		return nil, scan.err
 	}
 	lease, err := r.Lock(ctx, false)
 	if err != nil {
 		return nil, err
 	}
 	defer lease.Release()
-	sum, err := Backup(ctx, r, args, BackupOptions{Workers: s.Workers, Progress: progressTo(c, "backup")})
+	sum, err := scan.sc.Run(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +233,7 @@ func progressTo(c *control.Call, what string) func(Progress) {
 		}
 		c.Progress(control.Progress{
 			Message: fmt.Sprintf("%s: %d/%d files, %s/%s, %s/s, ETA %s", what, p.Files, p.FilesTotal,
-				HumanBytes(p.Bytes), HumanBytes(p.BytesTotal), HumanBytes(int64(rate)), (time.Duration(eta) * time.Second).String()),
+				HumanBytes(p.Bytes), HumanBytes(p.BytesTotal), HumanBytes(int64(rate)), (time.Duration(eta * float64(time.Second))).Round(time.Second).String()),
 			Done: p.Bytes, Total: p.BytesTotal, Unit: "bytes", Percent: pct,
 		})
 	}
