@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zeebo/blake3"
-
 	"github.com/holdfast/holdfast/core/backup/repo"
 	"github.com/holdfast/holdfast/core/content"
 )
@@ -265,51 +263,92 @@ func (rs *restorer) conflict(rel, why string) {
 	rs.mu.Unlock()
 }
 
+// restoreFile is one file being written: its chunks are written in
+// parallel, at their offsets, into a temporary file that is renamed into
+// place when the last one lands.
+type restoreFile struct {
+	item      restoreItem
+	path      string
+	tmp       *os.File
+	remaining atomic.Int32
+	failed    atomic.Bool
+	errMu     sync.Mutex
+	err       error
+}
+
+// chunkJob writes one chunk of a file.
+type chunkJob struct {
+	f      *restoreFile
+	offset int64
+	ref    content.ChunkRef
+}
+
 func (rs *restorer) restoreFiles(ctx context.Context, files []restoreItem, verify bool) error {
-	ch := make(chan restoreItem)
-	var wg sync.WaitGroup
-	var firstErr error
-	var once sync.Once
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	jobs := make(chan chunkJob, 4*rs.opts.Workers)
+	var wg sync.WaitGroup
+	var fatal error
+	var fatalOnce sync.Once
+	fail := func(err error) { fatalOnce.Do(func() { fatal = err; cancel() }) }
 	for w := 0; w < rs.opts.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for it := range ch {
-				if err := rs.restoreFile(ctx, it, verify); err != nil {
-					once.Do(func() { firstErr = err; cancel() })
+			loader := rs.repo.NewBlobLoader()
+			defer loader.Close()
+			for job := range jobs {
+				if err := rs.writeChunk(ctx, loader, job, verify); err != nil {
+					fail(err)
 				}
 			}
 		}()
 	}
-	for _, f := range files {
-		select {
-		case ch <- f:
-		case <-ctx.Done():
-		}
+	for _, it := range files {
 		if ctx.Err() != nil {
 			break
 		}
+		f, err := rs.startFile(ctx, it)
+		if err != nil {
+			fail(err)
+			break
+		}
+		if f == nil {
+			continue // skipped or conflicting: nothing to write
+		}
+		if len(it.node.Chunks) == 0 {
+			if err := rs.finishFile(ctx, f, verify); err != nil {
+				fail(err)
+			}
+			continue
+		}
+		var off int64
+		for _, c := range it.node.Chunks {
+			select {
+			case jobs <- chunkJob{f: f, offset: off, ref: c}:
+			case <-ctx.Done():
+			}
+			off += int64(c.Length)
+		}
 	}
-	close(ch)
+	close(jobs)
 	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+	if fatal != nil {
+		return fatal
 	}
 	return ctx.Err()
 }
 
-// restoreFile writes one file through a temporary name, checking every
-// chunk (LoadBlob verifies it) and the whole content, then renames it into
-// place and sets its mode and mtime.
-func (rs *restorer) restoreFile(ctx context.Context, it restoreItem, verify bool) error {
+// startFile decides what to do with one file: skip an identical existing
+// one, leave a different one alone (a conflict), or open a temporary file
+// of the right size to write into.
+func (rs *restorer) startFile(ctx context.Context, it restoreItem) (*restoreFile, error) {
 	p := rs.dest(it.rel)
-	defer rs.filesDone.Add(1)
 	if fi, err := os.Lstat(p); err == nil {
+		defer rs.filesDone.Add(1)
 		if !fi.Mode().IsRegular() {
 			rs.conflict(it.rel, "exists and is not a regular file; left alone")
-			return nil
+			return nil, nil
 		}
 		if fi.Size() == it.node.Size {
 			if d, err := content.HashFile(ctx, p, nil, nil); err == nil && d.Content == it.node.Content {
@@ -317,57 +356,91 @@ func (rs *restorer) restoreFile(ctx context.Context, it restoreItem, verify bool
 				rs.sum.Skipped++
 				rs.mu.Unlock()
 				rs.bytesDone.Add(it.node.Size)
-				return nil
+				return nil, nil
 			}
 		}
 		rs.conflict(it.rel, "exists with different content; left alone")
-		return nil
+		return nil, nil
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".holdfast-restore-")
 	if err != nil {
-		return fmt.Errorf("restore %s: %w", it.rel, err)
+		return nil, fmt.Errorf("restore %s: %w", it.rel, err)
 	}
-	ok := false
-	defer func() {
-		if !ok {
+	if it.node.Size > 0 {
+		if err := tmp.Truncate(it.node.Size); err != nil {
 			tmp.Close()
 			os.Remove(tmp.Name())
+			return nil, fmt.Errorf("restore %s: %w", it.rel, err)
 		}
-	}()
-	h := blake3.New()
-	for _, c := range it.node.Chunks {
-		data, err := rs.repo.LoadBlob(ctx, repo.DataBlob, c.Hash)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			rs.fail(it.rel, err)
-			return nil
-		}
-		if _, err := tmp.Write(data); err != nil {
-			return fmt.Errorf("restore %s: %w", it.rel, err)
-		}
-		h.Write(data)
-		rs.bytesDone.Add(int64(len(data)))
 	}
-	var sum content.Hash
-	h.Sum(sum[:0])
-	if sum != it.node.Content {
-		rs.fail(it.rel, errors.New("restored content does not match the snapshot's hash"))
+	f := &restoreFile{item: it, path: p, tmp: tmp}
+	f.remaining.Store(int32(len(it.node.Chunks)))
+	return f, nil
+}
+
+// writeChunk loads (and so verifies) one chunk and writes it; the last
+// chunk of a file finishes the file.
+func (rs *restorer) writeChunk(ctx context.Context, l *repo.BlobLoader, job chunkJob, verify bool) error {
+	f := job.f
+	if !f.failed.Load() {
+		data, err := l.Load(ctx, repo.DataBlob, job.ref.Hash)
+		if err == nil {
+			_, err = f.tmp.WriteAt(data, job.offset)
+			if err != nil {
+				err = fmt.Errorf("restore %s: %w", f.item.rel, err)
+				f.setErr(err)
+				return err // the target is failing (full disk?): stop
+			}
+			rs.bytesDone.Add(int64(len(data)))
+		} else {
+			if ctx.Err() != nil {
+				f.setErr(ctx.Err())
+			} else {
+				f.setErr(err)
+			}
+		}
+	}
+	if f.remaining.Add(-1) == 0 {
+		return rs.finishFile(ctx, f, verify)
+	}
+	return nil
+}
+
+func (f *restoreFile) setErr(err error) {
+	f.errMu.Lock()
+	if f.err == nil {
+		f.err = err
+	}
+	f.errMu.Unlock()
+	f.failed.Store(true)
+}
+
+// finishFile renames a complete file into place and sets its mode and
+// mtime; a file with a failed chunk is removed, never left half written.
+func (rs *restorer) finishFile(ctx context.Context, f *restoreFile, verify bool) error {
+	defer rs.filesDone.Add(1)
+	it := f.item
+	if f.failed.Load() {
+		f.tmp.Close()
+		os.Remove(f.tmp.Name())
+		if ctx.Err() == nil {
+			rs.fail(it.rel, f.err)
+		}
 		return nil
 	}
-	if err := tmp.Chmod(content.FileMode(it.node.Mode)); err != nil {
+	if err := f.tmp.Chmod(content.FileMode(it.node.Mode)); err != nil {
 		rs.fail(it.rel, err)
 	}
-	if err := tmp.Close(); err != nil {
+	if err := f.tmp.Close(); err != nil {
+		os.Remove(f.tmp.Name())
 		return fmt.Errorf("restore %s: %w", it.rel, err)
 	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
+	if err := os.Rename(f.tmp.Name(), f.path); err != nil {
+		os.Remove(f.tmp.Name())
 		return fmt.Errorf("restore %s: %w", it.rel, err)
 	}
-	ok = true
 	mt := time.Unix(0, it.node.ModTime)
-	if err := os.Chtimes(p, mt, mt); err != nil {
+	if err := os.Chtimes(f.path, mt, mt); err != nil {
 		rs.fail(it.rel, err)
 	}
 	rs.mu.Lock()
@@ -375,7 +448,7 @@ func (rs *restorer) restoreFile(ctx context.Context, it restoreItem, verify bool
 	rs.sum.Bytes += it.node.Size
 	rs.mu.Unlock()
 	if verify {
-		d, err := content.HashFile(ctx, p, nil, nil)
+		d, err := content.HashFile(ctx, f.path, nil, nil)
 		switch {
 		case err != nil:
 			rs.fail(it.rel, fmt.Errorf("verify: %w", err))

@@ -103,9 +103,15 @@ func decodePayload(dst, payload []byte, rawLen int) ([]byte, error) {
 		}
 		start := len(dst)
 		// Exactly rawLen bytes of room: with the cap limit the decoder
-		// fails instead of writing more.
-		nd := make([]byte, start, start+rawLen)
-		copy(nd, dst)
+		// fails instead of writing more. dst's own spare room is reused
+		// when it is large enough.
+		var nd []byte
+		if cap(dst)-start >= rawLen {
+			nd = dst[:start:start+rawLen]
+		} else {
+			nd = make([]byte, start, start+rawLen)
+			copy(nd, dst)
+		}
 		out, err := dec.DecodeAll(payload[1:], nd)
 		if err != nil {
 			return nil, fmt.Errorf("%w: zstd: %v", errBadPayload, err)

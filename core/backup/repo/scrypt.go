@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"golang.org/x/crypto/pbkdf2"
@@ -37,6 +38,10 @@ func scryptKey(password, salt []byte, N, r, p, keyLen int) []byte {
 		}()
 	}
 	wg.Wait()
+	// The lanes' memory (128·N·r bytes each) is garbage now: hand it back
+	// to the OS at once rather than letting it inflate the process for
+	// the rest of the command.
+	debug.FreeOSMemory()
 	return pbkdf2.Key(password, b, 1, keyLen, sha256.New)
 }
 
