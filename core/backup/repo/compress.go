@@ -107,7 +107,7 @@ func decodePayload(dst, payload []byte, rawLen int) ([]byte, error) {
 		// when it is large enough.
 		var nd []byte
 		if cap(dst)-start >= rawLen {
-			nd = dst[:start:start+rawLen]
+			nd = dst[: start : start+rawLen]
 		} else {
 			nd = make([]byte, start, start+rawLen)
 			copy(nd, dst)
