@@ -42,12 +42,7 @@ const (
 func buildPages(s *Shell) []*page {
 	return []*page{
 		newDashboardPage(s),
-		{title: PageBackups, icon: theme.StorageIcon(), build: func() fyne.CanvasObject {
-			return emptyState(theme.StorageIcon(), "No backups yet",
-				"Folders you back up will be listed here with their repository, schedule and retention, "+
-					"next to their snapshots. You will be able to browse a snapshot and restore files from it. "+
-					"Backups are not available in this version of Holdfast yet.")
-		}},
+		newBackupsPage(s),
 		{title: PageTasks, icon: theme.ListIcon(), build: func() fyne.CanvasObject {
 			return emptyState(theme.ListIcon(), "No tasks yet",
 				"Every long piece of work — backups, restores, checks, repairs — will appear here while it runs, "+

@@ -7,6 +7,7 @@ package ui
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -75,6 +76,10 @@ func New(a fyne.App, eng *engine.Engine, opts Options) *Shell {
 	split.Offset = 0.17
 	s.win.SetContent(container.NewBorder(s.header.object, nil, nil, nil, split))
 	s.showPage(0)
+	// HOLDFAST_START_PAGE opens another page first (screenshots, demos).
+	if start := os.Getenv("HOLDFAST_START_PAGE"); start != "" {
+		s.ShowPage(start)
+	}
 
 	if d, ok := a.(desktop.App); ok {
 		s.tray = newTray(d, s)
