@@ -21,6 +21,7 @@ const (
 	OpKeyAdd     = "backup.key.add"
 	OpKeyList    = "backup.key.list"
 	OpKeyRemove  = "backup.key.remove"
+	OpStats      = "backup.stats"
 )
 
 // Secret names carried in control requests.
@@ -54,6 +55,20 @@ type InitResult struct {
 	Password string `json:"password_stored_in,omitempty"` // "keyring", "file" or ""
 }
 
+// RepoStats is a repository's health, as the Backups page shows it.
+type RepoStats struct {
+	Path         string     `json:"path"`
+	SizeBytes    int64      `json:"size_bytes"` // on disk
+	Packs        int        `json:"packs"`
+	Snapshots    int        `json:"snapshots"`
+	LogicalBytes int64      `json:"logical_bytes"` // the snapshots' sizes added up
+	DedupRatio   float64    `json:"dedup_ratio"`   // logical_bytes / size_bytes
+	LastBackup   *time.Time `json:"last_backup,omitempty"`
+	LastCheck    *time.Time `json:"last_check,omitempty"`
+	CheckSound   bool       `json:"last_check_sound,omitempty"`
+	CheckRead    bool       `json:"last_check_read_data,omitempty"`
+}
+
 // RepoInfo is one known repository, as `holdfast repos --json` lists it.
 type RepoInfo struct {
 	Name     string    `json:"name"`
@@ -61,6 +76,9 @@ type RepoInfo struct {
 	ID       string    `json:"id"`
 	Added    time.Time `json:"added"`
 	Password string    `json:"password_stored_in,omitempty"`
+	// LastCheck is when check last ran on it from this home.
+	LastCheck  *time.Time `json:"last_check,omitempty"`
+	CheckSound bool       `json:"last_check_sound,omitempty"`
 }
 
 // BackupArgs are the arguments of `holdfast backup`.

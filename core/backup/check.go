@@ -186,7 +186,7 @@ func (s *Service) handleCheck(ctx context.Context, c *control.Call) (any, error)
 	if pct < 0 || pct > 100 {
 		return nil, control.Usagef("check: --read-data-subset must be between 0 and 100%%")
 	}
-	r, _, err := s.open(ctx, c, args.RepoArgs)
+	r, known, err := s.open(ctx, c, args.RepoArgs)
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +200,11 @@ func (s *Service) handleCheck(ctx context.Context, c *control.Call) (any, error)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if known.Name != "" {
+		if err := s.Registry.RecordCheck(known.Name, time.Now(), res.Sound, pct > 0); err != nil {
+			s.log.Warn("record check result", "repo", known.Name, "err", err)
+		}
 	}
 	if !res.Sound {
 		c.Found()

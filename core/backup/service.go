@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -39,6 +40,9 @@ type Service struct {
 
 // NewService returns the backup service of the home at homeDir.
 func NewService(st *store.Store, homeDir string, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
 	return &Service{Registry: registry.New(st, homeDir), log: log}
 }
 
@@ -57,6 +61,7 @@ func (s *Service) Register(r Router) {
 	r.Handle(OpKeyAdd, s.handleKeyAdd)
 	r.Handle(OpKeyList, s.handleKeyList)
 	r.Handle(OpKeyRemove, s.handleKeyRemove)
+	r.Handle(OpStats, s.handleStats)
 }
 
 // password finds the repository's password: the one sent with the
@@ -157,7 +162,12 @@ func (s *Service) handleRepos(ctx context.Context, c *control.Call) (any, error)
 	}
 	out := make([]RepoInfo, 0, len(all))
 	for _, r := range all {
-		out = append(out, RepoInfo{Name: r.Name, Path: r.Path, ID: r.ID, Added: r.Added, Password: r.Password})
+		info := RepoInfo{Name: r.Name, Path: r.Path, ID: r.ID, Added: r.Added, Password: r.Password, CheckSound: r.LastCheckSound}
+		if !r.LastCheck.IsZero() {
+			t := r.LastCheck
+			info.LastCheck = &t
+		}
+		out = append(out, info)
 	}
 	return out, nil
 }
@@ -371,4 +381,57 @@ func (s *Service) handleKeyRemove(ctx context.Context, c *control.Call) (any, er
 	}
 	defer lease.Release()
 	return nil, r.RemoveKey(ctx, args.KeyID)
+}
+
+func (s *Service) handleStats(ctx context.Context, c *control.Call) (any, error) {
+	var args RepoArgs
+	if err := c.Decode(&args); err != nil {
+		return nil, err
+	}
+	r, known, err := s.open(ctx, c, args)
+	if err != nil {
+		return nil, err
+	}
+	st := RepoStats{Path: known.Path}
+	packs, err := r.ListPacks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st.Packs = len(packs)
+	err = filepath.WalkDir(known.Path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				st.SizeBytes += fi.Size()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("size of %s: %w", known.Path, err)
+	}
+	snaps, err := r.ListSnapshots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st.Snapshots = len(snaps)
+	for _, sn := range snaps {
+		if sn.Summary != nil {
+			st.LogicalBytes += sn.Summary.TotalBytes
+		}
+	}
+	if n := len(snaps); n > 0 {
+		t := snaps[n-1].Time
+		st.LastBackup = &t
+	}
+	if st.SizeBytes > 0 {
+		st.DedupRatio = float64(st.LogicalBytes) / float64(st.SizeBytes)
+	}
+	if !known.LastCheck.IsZero() {
+		t := known.LastCheck
+		st.LastCheck, st.CheckSound, st.CheckRead = &t, known.LastCheckSound, known.LastCheckRead
+	}
+	return st, nil
 }

@@ -78,6 +78,10 @@ type Router struct {
 	handlers map[string]Handler
 	active   map[*Call]time.Time
 	log      *slog.Logger
+
+	// OnChange, if set before calls arrive, is called (outside the lock)
+	// whenever a call starts or ends.
+	OnChange func()
 }
 
 // NewRouter returns an empty router.
@@ -115,6 +119,12 @@ func (r *Router) Active() []ActiveCall {
 	return out
 }
 
+func (r *Router) changed() {
+	if r.OnChange != nil {
+		r.OnChange()
+	}
+}
+
 // Dispatch runs the request's handler and returns its result. It never
 // panics: a panicking handler is a failed call.
 func (r *Router) Dispatch(ctx context.Context, req Request, sink Sink) (res Result) {
@@ -128,10 +138,12 @@ func (r *Router) Dispatch(ctx context.Context, req Request, sink Sink) (res Resu
 	r.mu.Lock()
 	r.active[c] = time.Now()
 	r.mu.Unlock()
+	r.changed()
 	defer func() {
 		r.mu.Lock()
 		delete(r.active, c)
 		r.mu.Unlock()
+		r.changed()
 		if p := recover(); p != nil {
 			r.log.Error("operation panicked", "op", req.Op, "panic", p, "stack", string(debug.Stack()))
 			res = Result{Exit: ExitError, Error: fmt.Sprintf("%s: internal error: %v", req.Op, p)}

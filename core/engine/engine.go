@@ -125,6 +125,7 @@ func Open(h *home.Home, opts Options) (*Engine, error) {
 	}
 	e.store = st
 	e.router = control.NewRouter(log)
+	e.router.OnChange = func() { e.bus.Publish(ActivityChanged{}) }
 	e.registerBuiltins()
 	e.Backup = backup.NewService(st, h.Dir, log)
 	e.Backup.Register(e.router)

@@ -24,6 +24,12 @@ type Stopping struct{}
 // Topic implements bus.Event.
 func (Stopping) Topic() string { return "engine.stopping" }
 
+// ActivityChanged is published when an operation starts or ends.
+type ActivityChanged struct{}
+
+// Topic implements bus.Event.
+func (ActivityChanged) Topic() string { return "engine.activity" }
+
 // Status is what `holdfast status` reports.
 type Status struct {
 	Running       bool                 `json:"running"`

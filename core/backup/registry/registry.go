@@ -36,6 +36,11 @@ type Repo struct {
 	// Password says where its password is remembered: "keyring", "file",
 	// or "" when it is not.
 	Password string `json:"password,omitempty"`
+	// LastCheck is when `check` last ran on it through this home, and
+	// LastCheckSound what it found.
+	LastCheck      time.Time `json:"last_check,omitempty"`
+	LastCheckSound bool      `json:"last_check_sound,omitempty"`
+	LastCheckRead  bool      `json:"last_check_read_data,omitempty"`
 }
 
 // ErrNotFound means no repository has that name.
@@ -202,6 +207,26 @@ func (r *Registry) RememberPassword(name, password string) (string, error) {
 	repo.Password = where
 	err = r.st.Update(func(tx *bolt.Tx) error { return put(tx.Bucket(Bucket), repo) })
 	return where, err
+}
+
+// RecordCheck notes the outcome of a check of a known repository.
+func (r *Registry) RecordCheck(name string, at time.Time, sound, readData bool) error {
+	return r.st.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(Bucket)
+		if b == nil {
+			return ErrNotFound
+		}
+		raw := b.Get([]byte(name))
+		if raw == nil {
+			return fmt.Errorf("repository %q: %w", name, ErrNotFound)
+		}
+		var repo Repo
+		if err := json.Unmarshal(raw, &repo); err != nil {
+			return fmt.Errorf("repository %q: record is corrupt: %w", name, err)
+		}
+		repo.LastCheck, repo.LastCheckSound, repo.LastCheckRead = at.UTC(), sound, readData
+		return put(b, repo)
+	})
 }
 
 // Password returns the remembered password of a known repository.
