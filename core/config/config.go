@@ -25,6 +25,7 @@ type Config struct {
 	Logs    Logs    `toml:"logs"`
 	UI      UI      `toml:"ui"`
 	Control Control `toml:"control"`
+	Monitor Monitor `toml:"monitor"`
 }
 
 // General is the [general] table.
@@ -50,6 +51,20 @@ type UI struct {
 	Theme string `toml:"theme"`
 	// CloseToTray keeps Holdfast running in the tray when its window closes.
 	CloseToTray bool `toml:"close_to_tray"`
+}
+
+// Monitor is the [monitor] table: sampling and the metrics history.
+type Monitor struct {
+	// Interval is how often the machine is sampled (1s..1m).
+	Interval Duration `toml:"interval"`
+	// FlushInterval is how often samples are written to the database
+	// (5s..10m); a crash loses at most this much history.
+	FlushInterval Duration `toml:"flush_interval"`
+	// RawRetention, MinuteRetention and HourRetention say how long each
+	// resolution of the history is kept.
+	RawRetention    Duration `toml:"raw_retention"`
+	MinuteRetention Duration `toml:"minute_retention"`
+	HourRetention   Duration `toml:"hour_retention"`
 }
 
 // Control is the [control] table.
@@ -79,6 +94,11 @@ func Default() Config {
 		Logs:    Logs{MaxSizeMB: 10, Keep: 5},
 		UI:      UI{Theme: "system", CloseToTray: true},
 		Control: Control{ClientTimeout: Duration{2 * time.Second}},
+		Monitor: Monitor{
+			Interval: Duration{time.Second}, FlushInterval: Duration{time.Minute},
+			RawRetention: Duration{24 * time.Hour}, MinuteRetention: Duration{90 * 24 * time.Hour},
+			HourRetention: Duration{2 * 365 * 24 * time.Hour},
+		},
 	}
 }
 
@@ -135,6 +155,21 @@ func (c Config) problems() []problem {
 	between(toml.Key{"logs", "max_size_mb"}, c.Logs.MaxSizeMB, minMaxSizeMB, maxMaxSizeMB)
 	between(toml.Key{"logs", "keep"}, c.Logs.Keep, minKeep, maxKeep)
 	oneOf(toml.Key{"ui", "theme"}, c.UI.Theme, themes)
+	for _, r := range []struct {
+		key      string
+		v        Duration
+		min, max time.Duration
+	}{
+		{"interval", c.Monitor.Interval, time.Second, time.Minute},
+		{"flush_interval", c.Monitor.FlushInterval, 5 * time.Second, 10 * time.Minute},
+		{"raw_retention", c.Monitor.RawRetention, time.Hour, 90 * 24 * time.Hour},
+		{"minute_retention", c.Monitor.MinuteRetention, 24 * time.Hour, 5 * 365 * 24 * time.Hour},
+		{"hour_retention", c.Monitor.HourRetention, 24 * time.Hour, 20 * 365 * 24 * time.Hour},
+	} {
+		if r.v.Duration < r.min || r.v.Duration > r.max {
+			add(toml.Key{"monitor", r.key}, "%s is not between %s and %s", r.v, Duration{r.min}, Duration{r.max})
+		}
+	}
 	if d := c.Control.ClientTimeout.Duration; d < minClientTimeout || d > maxClientTimeout {
 		add(toml.Key{"control", "client_timeout"}, "%s is not between %s and %s",
 			c.Control.ClientTimeout, Duration{minClientTimeout}, Duration{maxClientTimeout})

@@ -19,6 +19,8 @@ import (
 	"github.com/holdfast/holdfast/core/config"
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/home"
+	"github.com/holdfast/holdfast/core/monitor"
+	"github.com/holdfast/holdfast/core/monitor/tsdb"
 	"github.com/holdfast/holdfast/core/store"
 )
 
@@ -52,6 +54,8 @@ type Options struct {
 	Mode Mode
 	// Log receives the engine's records; nil discards them.
 	Log *slog.Logger
+	// MonitorInterval overrides monitor.interval (tests).
+	MonitorInterval time.Duration
 }
 
 // Engine is one home, open.
@@ -67,6 +71,8 @@ type Engine struct {
 
 	// Backup serves repositories, backups and restores.
 	Backup *backup.Service
+	// Monitor samples the machine and keeps its history.
+	Monitor *monitor.Service
 
 	mu       sync.Mutex
 	services []Service
@@ -129,6 +135,32 @@ func Open(h *home.Home, opts Options) (*Engine, error) {
 	e.registerBuiltins()
 	e.Backup = backup.NewService(st, h.Dir, log)
 	e.Backup.Register(e.router)
+	mopts := monitor.Options{
+		Interval: cfg.Monitor.Interval.Duration,
+		Log:      log,
+		TSDB: tsdb.Options{
+			FlushInterval:   cfg.Monitor.FlushInterval.Duration,
+			RawRetention:    cfg.Monitor.RawRetention.Duration,
+			MinuteRetention: cfg.Monitor.MinuteRetention.Duration,
+			HourRetention:   cfg.Monitor.HourRetention.Duration,
+		},
+	}
+	if e.mode == ModeLocal {
+		mopts.TSDB.FlushInterval = -1 // a CLI command only reads the history
+	}
+	if opts.MonitorInterval > 0 {
+		mopts.Interval = opts.MonitorInterval
+	}
+	mon, err := monitor.New(st.DB(), e.bus, mopts)
+	if err != nil {
+		st.Close()
+		return fail(err)
+	}
+	e.Monitor = mon
+	mon.Register(e.router)
+	if e.mode != ModeLocal {
+		e.services = append(e.services, mon)
+	}
 	return e, nil
 }
 

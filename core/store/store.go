@@ -210,3 +210,7 @@ func (s *Store) Close() error {
 	}
 	return s.db.Close()
 }
+
+// DB is the underlying bbolt database, for packages that manage their own
+// buckets (the time-series store, the file index).
+func (s *Store) DB() *bolt.DB { return s.db }
