@@ -104,7 +104,7 @@ Run without a command to open the desktop app.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageErr(err) })
 	root.AddCommand(a.serveCommand(), a.statusCommand(), a.versionCommand())
 	root.AddCommand(a.backupCommands()...)
-	root.AddCommand(a.metricsCommand())
+	root.AddCommand(a.metricsCommand(), a.alertsCommand())
 	return root
 }
 

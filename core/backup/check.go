@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/holdfast/holdfast/core/alerts"
 	"github.com/holdfast/holdfast/core/backup/repo"
 	"github.com/holdfast/holdfast/core/content"
 	"github.com/holdfast/holdfast/core/control"
@@ -206,7 +207,11 @@ func (s *Service) handleCheck(ctx context.Context, c *control.Call) (any, error)
 			s.log.Warn("record check result", "repo", known.Name, "err", err)
 		}
 	}
-	if !res.Sound {
+	key := "check:" + args.Repo
+	if res.Sound {
+		s.resolve(ctx, key, "Repository "+args.Repo+" checked sound")
+	} else {
+		s.raise(ctx, key, alerts.SeverityCritical, fmt.Sprintf("Repository %s is damaged: %d packs, %d snapshots affected", args.Repo, len(res.DamagedPacks), len(res.AffectedSnapshots)))
 		c.Found()
 	}
 	return res, nil

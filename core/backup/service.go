@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/holdfast/holdfast/core/alerts"
 	"github.com/holdfast/holdfast/core/backup/registry"
 	"github.com/holdfast/holdfast/core/backup/repo"
 	"github.com/holdfast/holdfast/core/content"
@@ -36,6 +38,28 @@ type Service struct {
 	KDF repo.KDFParams
 	// Workers overrides the number of file readers (0: one per CPU).
 	Workers int
+	// Alerts, when set, hears of failed backups and failed checks (an
+	// error alert that a later success resolves).
+	Alerts alerts.Raiser
+}
+
+// raise reports a failure as an event alert; resolve ends it.
+func (s *Service) raise(ctx context.Context, key string, sev alerts.Severity, msg string) {
+	if s.Alerts == nil {
+		return
+	}
+	if err := s.Alerts.Raise(ctx, alerts.Event{Source: "backup", Key: key, Severity: sev, Message: msg, Resolve: alerts.BySuccess}); err != nil {
+		s.log.Warn("raise alert", "key", key, "err", err)
+	}
+}
+
+func (s *Service) resolve(ctx context.Context, key, msg string) {
+	if s.Alerts == nil {
+		return
+	}
+	if err := s.Alerts.Resolve(ctx, "backup", key, msg); err != nil {
+		s.log.Warn("resolve alert", "key", key, "err", err)
+	}
 }
 
 // NewService returns the backup service of the home at homeDir.
@@ -193,6 +217,28 @@ func (s *Service) handleBackup(ctx context.Context, c *control.Call) (any, error
 			return nil, fmt.Errorf("backup: path %s does not exist", p)
 		}
 	}
+	key := "backup:" + args.Repo + ":" + strings.Join(args.Paths, ",")
+	what := fmt.Sprintf("Backup of %s into %s", strings.Join(args.Paths, ", "), args.Repo)
+	sum, err := s.runBackup(ctx, c, args)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.raise(context.WithoutCancel(ctx), key, alerts.SeverityError, what+" failed: "+err.Error())
+	case err == nil && len(sum.Errors) > 0:
+		s.raise(ctx, key, alerts.SeverityWarning, fmt.Sprintf("%s left out %d unreadable files", what, len(sum.Errors)))
+	case err == nil:
+		s.resolve(ctx, key, what+" succeeded")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(sum.Errors) > 0 {
+		c.Found()
+	}
+	return sum, nil
+}
+
+// runBackup opens the repository and backs the paths up.
+func (s *Service) runBackup(ctx context.Context, c *control.Call, args BackupArgs) (BackupSummary, error) {
 	// Walk the folders while the repository's key is derived.
 	type scanResult struct {
 		sc  *Scanned
@@ -206,24 +252,17 @@ func (s *Service) handleBackup(ctx context.Context, c *control.Call) (any, error
 	r, _, err := s.open(ctx, c, args.RepoArgs)
 	scan := <-scanned
 	if err != nil {
-		return nil, err
+		return BackupSummary{}, err
 	}
 	if scan.err != nil {
-		return nil, scan.err
+		return BackupSummary{}, scan.err
 	}
 	lease, err := r.Lock(ctx, false)
 	if err != nil {
-		return nil, err
+		return BackupSummary{}, err
 	}
 	defer lease.Release()
-	sum, err := scan.sc.Run(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	if len(sum.Errors) > 0 {
-		c.Found()
-	}
-	return sum, nil
+	return scan.sc.Run(ctx, r)
 }
 
 // progressTo streams backup or restore progress to the caller.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/holdfast/holdfast/core/alerts"
 	"github.com/holdfast/holdfast/core/backup/repo"
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/store"
@@ -74,5 +75,37 @@ func TestStatsAndRecordedCheck(t *testing.T) {
 	dispatch(t, rt, OpRepos, struct{}{}, nil, &repos)
 	if len(repos) != 1 || repos[0].LastCheck == nil || !repos[0].CheckSound {
 		t.Fatalf("repos %+v", repos)
+	}
+}
+
+func TestFailedBackupRaisesAnAlertThatSuccessResolves(t *testing.T) {
+	s, rt := newService(t)
+	al, err := alerts.New(s.Registry.Store().DB(), alerts.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Alerts = al
+	repoDir := filepath.Join(t.TempDir(), "repo")
+	if res := dispatch(t, rt, OpInit, InitArgs{RepoArgs: RepoArgs{Repo: repoDir}, Name: "nas"}, map[string]string{SecretPassword: "pw"}, nil); res.Exit != 0 {
+		t.Fatalf("init: %+v", res)
+	}
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "f"), []byte("x"), 0o644)
+	args := BackupArgs{RepoArgs: RepoArgs{Repo: "nas"}, Paths: []string{src}}
+	if res := dispatch(t, rt, OpBackup, args, map[string]string{SecretPassword: "wrong"}, nil); res.Exit != 1 {
+		t.Fatalf("backup with a wrong password: %+v", res)
+	}
+	active := al.Active()
+	if len(active) != 1 || active[0].Source != "backup" || active[0].Severity != alerts.SeverityError {
+		t.Fatalf("active alerts after a failure: %+v", active)
+	}
+	if res := dispatch(t, rt, OpBackup, args, map[string]string{SecretPassword: "pw"}, nil); res.Exit != 0 {
+		t.Fatalf("backup: %+v", res)
+	}
+	if active := al.Active(); len(active) != 0 {
+		t.Fatalf("alert not resolved by the next success: %+v", active)
+	}
+	if h := al.History(0); len(h) != 1 || h[0].State != alerts.StateResolved {
+		t.Fatalf("history %+v", h)
 	}
 }

@@ -11,9 +11,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
+	"github.com/holdfast/holdfast/core/alerts"
+	"github.com/holdfast/holdfast/core/alerts/notify"
 	"github.com/holdfast/holdfast/core/backup"
 	"github.com/holdfast/holdfast/core/bus"
 	"github.com/holdfast/holdfast/core/config"
@@ -73,6 +76,8 @@ type Engine struct {
 	Backup *backup.Service
 	// Monitor samples the machine and keeps its history.
 	Monitor *monitor.Service
+	// Alerts evaluates metric rules and keeps event alerts.
+	Alerts *alerts.Service
 
 	mu       sync.Mutex
 	services []Service
@@ -158,8 +163,23 @@ func Open(h *home.Home, opts Options) (*Engine, error) {
 	}
 	e.Monitor = mon
 	mon.Register(e.router)
+	aopts := alerts.Options{
+		Source: mon, Rules: alerts.DefaultRules(runtime.NumCPU()), Log: log,
+		OnChange: func() { e.bus.Publish(AlertsChanged{}) },
+	}
+	if e.mode == ModeDesktop {
+		aopts.Notifiers = []alerts.Notifier{&notify.Desktop{}}
+	}
+	al, err := alerts.New(st.DB(), aopts)
+	if err != nil {
+		st.Close()
+		return fail(err)
+	}
+	e.Alerts = al
+	al.Register(e.router)
+	e.Backup.Alerts = al
 	if e.mode != ModeLocal {
-		e.services = append(e.services, mon)
+		e.services = append(e.services, mon, al)
 	}
 	return e, nil
 }

@@ -30,6 +30,12 @@ type ActivityChanged struct{}
 // Topic implements bus.Event.
 func (ActivityChanged) Topic() string { return "engine.activity" }
 
+// AlertsChanged is published when an alert is raised, changes or ends.
+type AlertsChanged struct{}
+
+// Topic implements bus.Event.
+func (AlertsChanged) Topic() string { return "alerts.changed" }
+
 // Status is what `holdfast status` reports.
 type Status struct {
 	Running       bool                 `json:"running"`

@@ -69,6 +69,9 @@ func New(st *store.Store, homeDir string) *Registry {
 	return &Registry{st: st, secrets: &Secrets{Dir: filepath.Join(homeDir, "secrets"), Service: "holdfast", Account: homeDir}}
 }
 
+// Store is the database the registry lives in.
+func (r *Registry) Store() *store.Store { return r.st }
+
 // Add remembers repo under its name, which must be new.
 func (r *Registry) Add(repo Repo) error {
 	if err := ValidateName(repo.Name); err != nil {
