@@ -439,76 +439,130 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch := make(chan *fileJob)
-	errc := make(chan error, a.opts.Workers)
-	var wg sync.WaitGroup
+	var firstErr error
+	var errOnce sync.Once
+	fail := func(err error) { errOnce.Do(func() { firstErr = err; cancel() }) }
+
+	// Savers compress, encrypt and pack new chunks, each into its own
+	// pack, so every core stays busy even while one large file is read.
+	blobs := make(chan blobJob, 2*a.opts.Workers)
+	var savers sync.WaitGroup
 	for w := 0; w < a.opts.Workers; w++ {
-		wg.Add(1)
+		savers.Add(1)
 		go func() {
-			defer wg.Done()
+			defer savers.Done()
 			p := a.repo.NewPacker()
-			buf := make([]byte, content.BufSize)
-			for job := range ch {
-				if err := a.readFile(ctx, job, &p, buf); err != nil {
-					p.Abort()
-					errc <- err
-					cancel()
-					for range ch {
+			failed := false
+			for b := range blobs {
+				if !failed {
+					if err := a.saveBlob(ctx, &p, b); err != nil {
+						fail(err)
+						failed = true
 					}
-					return
 				}
+				chunkPool.Put(b.buf)
+			}
+			if failed {
+				p.Abort()
+				return
 			}
 			if err := a.finishPacker(ctx, p); err != nil {
-				errc <- err
-				cancel()
+				fail(err)
+			}
+		}()
+	}
+
+	// Readers read, cut and hash files, and pass new chunks on.
+	files := make(chan *fileJob)
+	var readers sync.WaitGroup
+	for w := 0; w < a.opts.Workers; w++ {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			buf := make([]byte, content.BufSize)
+			for job := range files {
+				if ctx.Err() != nil {
+					continue
+				}
+				if err := a.readFile(ctx, job, blobs, buf); err != nil {
+					fail(err)
+				}
 			}
 		}()
 	}
 	for _, j := range jobs {
 		select {
-		case ch <- j:
+		case files <- j:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	close(ch)
-	wg.Wait()
-	close(errc)
-	if err := <-errc; err != nil {
-		return err
+	close(files)
+	readers.Wait()
+	close(blobs)
+	savers.Wait()
+	if firstErr != nil {
+		return firstErr
 	}
 	return ctx.Err()
+}
+
+// blobJob is a new chunk on its way to a pack.
+type blobJob struct {
+	hash content.Hash
+	buf  *[]byte
+	n    int
+}
+
+// chunkPool recycles chunk buffers between readers and savers.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, 2<<20); return &b }}
+
+// saveBlob packs one chunk, finishing the pack when it is full.
+func (a *archiver) saveBlob(ctx context.Context, p **repo.Packer, b blobJob) error {
+	data := (*b.buf)[:b.n]
+	n, err := (*p).Add(repo.DataBlob, b.hash, data)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		a.mu.Lock()
+		a.sum.DataAdded += int64(b.n)
+		a.sum.DataAddedStored += int64(n)
+		a.mu.Unlock()
+	}
+	if (*p).Full() {
+		if err := a.finishPacker(ctx, *p); err != nil {
+			return err
+		}
+		*p = a.repo.NewPacker()
+	}
+	return nil
 }
 
 // readFile hashes one file and stores its new chunks. A file that changes
 // while being read is read once more; an unreadable one is noted and left
 // out of the snapshot.
-func (a *archiver) readFile(ctx context.Context, job *fileJob, p **repo.Packer, buf []byte) error {
+func (a *archiver) readFile(ctx context.Context, job *fileJob, blobs chan<- blobJob, buf []byte) error {
 	a.setCurrent(job.rel)
 	for attempt := 0; ; attempt++ {
 		var done int64
 		d, err := content.HashFile(ctx, job.path, buf, func(c content.Chunk, h content.Hash) error {
-			n, err := (*p).Add(repo.DataBlob, h, c.Data)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				a.mu.Lock()
-				a.sum.DataAdded += int64(c.Length)
-				a.sum.DataAddedStored += int64(n)
-				a.mu.Unlock()
-			}
 			a.bytesDone.Add(int64(c.Length))
 			done += int64(c.Length)
-			if (*p).Full() {
-				if err := a.finishPacker(ctx, *p); err != nil {
-					return err
-				}
-				*p = a.repo.NewPacker()
+			if a.repo.Has(repo.DataBlob, h) {
+				return nil
 			}
-			return nil
+			bp := chunkPool.Get().(*[]byte)
+			*bp = append((*bp)[:0], c.Data...)
+			select {
+			case blobs <- blobJob{hash: h, buf: bp, n: c.Length}:
+				return nil
+			case <-ctx.Done():
+				chunkPool.Put(bp)
+				return ctx.Err()
+			}
 		})
 		a.mu.Lock()
 		a.sum.BytesRead += done
