@@ -276,6 +276,62 @@ func (p *backupsPage) startRestore(ctx context.Context, repoName string, args ba
 	}()
 }
 
+// loadHealth asks backup.stats for a repository's size on disk, its
+// deduplication and its last check, for its row.
+func (p *backupsPage) loadHealth(name string) {
+	if p.locked(name) {
+		return
+	}
+	st := p.stat(name)
+	st.healthGen++
+	gen := st.healthGen
+	pw := p.passwords[name]
+	go func() {
+		var h backup.RepoStats
+		_, err := p.bkCall(context.Background(), backup.OpStats, backup.RepoArgs{Repo: name}, pw, nil, &h)
+		p.do(func() {
+			if p.stats[name] != st || st.healthGen != gen {
+				return // forgotten, or a newer answer is on its way
+			}
+			if err != nil {
+				st.healthErr = err.Error()
+			} else {
+				st.health, st.healthErr = &h, ""
+			}
+			p.refreshRepos()
+		})
+	}()
+}
+
+// startCheck runs backup.check, reading every pack back when readData is
+// set; progress and the outcome come back on the UI thread, and the
+// repository's health is asked again afterwards, since the engine
+// records the outcome.
+func (p *backupsPage) startCheck(ctx context.Context, repoName string, readData bool, progress func(control.Progress), done func(backup.CheckResult, int, error)) {
+	args := backup.CheckArgs{RepoArgs: backup.RepoArgs{Repo: repoName}, ReadData: readData}
+	pw := p.passwords[repoName]
+	var finished bool // UI thread only
+	sink := bkSink(func(pr control.Progress) {
+		p.do(func() {
+			if !finished {
+				progress(pr)
+			}
+		})
+	})
+	go func() {
+		var res backup.CheckResult
+		exit, err := p.bkCall(ctx, backup.OpCheck, args, pw, sink, &res)
+		if err != nil && ctx.Err() != nil {
+			err = errors.New("the check was cancelled before it finished")
+		}
+		p.do(func() {
+			finished = true
+			done(res, exit, err)
+			p.loadHealth(repoName)
+		})
+	}()
+}
+
 // loadDir lists one directory of the snapshot being browsed.
 func (p *backupsPage) loadDir(dir string) {
 	if p.loading[dir] || p.browse.ID == "" {

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +14,10 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/holdfast/holdfast/core/backup"
 	"github.com/holdfast/holdfast/core/backup/repo"
+	"github.com/holdfast/holdfast/core/control"
+	"github.com/holdfast/holdfast/core/engine"
 )
 
 // waitUI polls cond on the UI side until it holds, or fails the test.
@@ -126,6 +131,46 @@ func TestBackupsPageBackUpBrowseRestore(t *testing.T) {
 		}
 	})
 
+	// The repository's row shows its health as backup.stats tells it:
+	// the size on disk and the deduplication, and that it was never
+	// checked.
+	want := dispatchStats(t, eng, "demo", "correct horse")
+	if want.Snapshots != 1 || want.SizeBytes <= 0 || want.LogicalBytes != int64(len(hello)+len(big)) || want.DedupRatio <= 1 {
+		t.Fatalf("backup.stats: %+v", want)
+	}
+	health := backup.HumanBytes(want.SizeBytes) + " on disk · " + bkRatio(want.DedupRatio) + " deduplicated"
+	waitUI(t, "the repository's health", func() bool {
+		got := texts(w.Content())
+		return strings.Contains(got, health) && strings.Contains(got, "never checked")
+	})
+
+	// Check it, reading all data, as the check dialog's button does.
+	var cf *checkForm
+	uiDo(func() {
+		cf = p.newCheckForm("demo")
+		cf.what.SetSelected(checkFull)
+		cf.start()
+	})
+	waitUI(t, "the check", func() bool { return cf.done })
+	if cf.err != nil || cf.exit != 0 || !cf.result.Sound {
+		t.Fatalf("check: exit %d, %v, %+v", cf.exit, cf.err, cf.result)
+	}
+	if r := cf.result; r.Snapshots != 1 || r.Packs == 0 || r.PacksRead != r.Packs || r.BytesRead <= 0 {
+		t.Errorf("check result %+v", r)
+	}
+	uiDo(func() {
+		if !strings.HasPrefix(cf.verdict.Text, "Sound") || !strings.Contains(cf.counts.Text, "read back and verified") || len(cf.problems) != 0 {
+			t.Errorf("check outcome: %q, %q, %q", cf.verdict.Text, cf.counts.Text, cf.problems)
+		}
+	})
+	waitUI(t, "the row to show the check", func() bool {
+		got := texts(w.Content())
+		return strings.Contains(got, "checked less than a minute ago · sound") && !strings.Contains(got, "never checked")
+	})
+	if st := dispatchStats(t, eng, "demo", "correct horse"); st.LastCheck == nil || !st.CheckSound || !st.CheckRead {
+		t.Errorf("backup.stats after the check: %+v", st)
+	}
+
 	// The browser lists the folder, opened on its contents.
 	waitUI(t, "the browser", func() bool {
 		_ = texts(w.Content()) // draws the tree, which asks for what it shows
@@ -191,10 +236,97 @@ func TestBackupsPageBackUpBrowseRestore(t *testing.T) {
 		// The engine's refusal is shown in a dialog over the main window.
 		return p2.stat("demo").state == repoLocked && len(s.Window().Canvas().Overlays().List()) > 0
 	})
+	uiDo(func() {
+		// What this home recorded of the last check shows while locked.
+		if got := texts(w2.Content()); !strings.Contains(got, "checked less than a minute ago · sound") {
+			t.Errorf("the locked repository's row:\n%s", got)
+		}
+	})
 	uiDo(func() { p2.unlock("demo", "correct horse", nil) })
 	waitUI(t, "the unlocked repository", func() bool {
 		return len(p2.snaps) == 1 && strings.Contains(texts(w2.Content()), "unlocked until you quit")
 	})
+
+	// Damage a pack: a check that reads all data names the snapshot and
+	// what in it cannot be restored, and the row says DAMAGED.
+	damagePack(t, repoDir)
+	uiDo(func() {
+		cf = p.newCheckForm("demo")
+		cf.what.SetSelected(checkFull)
+		cf.start()
+	})
+	waitUI(t, "the check of the damaged repository", func() bool { return cf.done })
+	if cf.err != nil || cf.exit != control.ExitFound || cf.result.Sound {
+		t.Fatalf("check: exit %d, %v, %+v", cf.exit, cf.err, cf.result)
+	}
+	uiDo(func() {
+		lines := strings.Join(cf.problems, "\n")
+		if !strings.HasPrefix(cf.verdict.Text, "DAMAGED: 1 snapshot") || !strings.Contains(lines, "Snapshot "+bkShort(run.sum.SnapshotID)) ||
+			!strings.Contains(lines, bkShort(run.sum.SnapshotID)+": ") || !strings.Contains(cf.next.Text, "Restore these files from another snapshot") {
+			t.Errorf("check outcome: %q\n%s\n%q", cf.verdict.Text, lines, cf.next.Text)
+		}
+	})
+	waitUI(t, "the row to show the damage", func() bool {
+		return strings.Contains(texts(w.Content()), "checked less than a minute ago · DAMAGED") &&
+			strings.Contains(p.statusText.Text, "found damage in demo")
+	})
+}
+
+// dispatchStats asks the engine for backup.stats directly.
+func dispatchStats(t *testing.T, eng *engine.Engine, name, password string) backup.RepoStats {
+	t.Helper()
+	raw, err := json.Marshal(backup.RepoArgs{Repo: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := eng.Dispatch(context.Background(), control.Request{Op: backup.OpStats, Args: raw,
+		Secrets: map[string]string{backup.SecretPassword: password}}, nil)
+	if err := res.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var st backup.RepoStats
+	if err := json.Unmarshal(res.Data, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// damagePack flips a byte in the middle of the repository's largest pack.
+func damagePack(t *testing.T, repoDir string) {
+	t.Helper()
+	packs, err := filepath.Glob(filepath.Join(repoDir, "data", "*", "*"))
+	if err != nil || len(packs) == 0 {
+		t.Fatalf("no packs in %s: %v", repoDir, err)
+	}
+	var largest string
+	var size int64
+	for _, pk := range packs {
+		if fi, err := os.Stat(pk); err == nil && fi.Size() > size {
+			largest, size = pk, fi.Size()
+		}
+	}
+	if err := os.Chmod(largest, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(largest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(largest, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBackupsHealthWords(t *testing.T) {
+	for r, want := range map[float64]string{0.98: "1.0×", 2.43: "2.4×", 9.94: "9.9×", 9.96: "10×", 37.6: "38×"} {
+		if got := bkRatio(r); got != want {
+			t.Errorf("bkRatio(%v) = %q, want %q", r, got, want)
+		}
+	}
+	if got := bkHealthSize(backup.RepoStats{SizeBytes: 1 << 20}); got != "1.0 MiB on disk" {
+		t.Errorf("an empty repository's size: %q", got)
+	}
 }
 
 func TestBackupsIncludePattern(t *testing.T) {
