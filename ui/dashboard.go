@@ -1,42 +1,238 @@
 package ui
 
 import (
+	"fmt"
+	"sort"
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/holdfast/holdfast/core/backup"
 	"github.com/holdfast/holdfast/core/engine"
+	"github.com/holdfast/holdfast/core/monitor"
 )
 
-// newDashboardPage shows what is known about this machine's engine today
-// and where the live charts will go.
+// dashboard shows this machine live: the latest sample of CPU, memory,
+// disk and network, how full each filesystem is, and the engine's facts.
+// It follows the monitor's ticks on the bus; it reads nothing itself.
+type dashboard struct {
+	s *Shell
+
+	cpu, mem, disk, net  *widget.Label
+	cpuSub, memSub       *widget.Label
+	diskSub, netSub      *widget.Label
+	fsBox                *fyne.Container
+	fsBars               map[string]*fsRow
+	device, running, ver *widget.Label
+	home                 *widget.Label
+
+	prev     map[string]float64 // counters at the previous tick
+	prevTime time.Time
+}
+
+type fsRow struct {
+	label *widget.Label
+	bar   *widget.ProgressBar
+	note  *widget.Label
+}
+
+// newDashboardPage builds the Dashboard.
 func newDashboardPage(s *Shell) *page {
-	device, running, home, ver := widget.NewLabel(""), widget.NewLabel(""), selectable(""), widget.NewLabel("")
-	update := func(st engine.Status) {
-		device.SetText(st.Device)
-		if st.Started != nil {
-			running.SetText("running in this app since " + st.Started.Local().Format("Mon 2 Jan 15:04"))
-		} else {
-			running.SetText("starting")
+	d := &dashboard{s: s, fsBars: map[string]*fsRow{}, prev: map[string]float64{}}
+	p := &page{title: PageDashboard, icon: theme.HomeIcon(), build: d.build, onStatus: d.onStatus}
+	sub := s.eng.Bus().Subscribe(4, "monitor.tick")
+	go func() {
+		defer sub.Close()
+		for ev := range sub.C {
+			tick, ok := ev.(monitor.Tick)
+			if !ok {
+				continue
+			}
+			s.opts.do(func() {
+				if p.content != nil {
+					d.update(tick)
+				}
+			})
 		}
-		home.SetText(st.Home)
-		ver.SetText(st.Version)
+	}()
+	return p
+}
+
+func bigLabel() *widget.Label {
+	l := widget.NewLabelWithStyle("–", fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Monospace: true})
+	l.SizeName = theme.SizeNameHeadingText
+	return l
+}
+
+func mutedLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.LowImportance
+	l.Truncation = fyne.TextTruncateEllipsis
+	return l
+}
+
+func (d *dashboard) build() fyne.CanvasObject {
+	d.cpu, d.mem, d.disk, d.net = bigLabel(), bigLabel(), bigLabel(), bigLabel()
+	d.cpuSub, d.memSub, d.diskSub, d.netSub = mutedLabel(), mutedLabel(), mutedLabel(), mutedLabel()
+	stat := func(title string, big, sub *widget.Label) fyne.CanvasObject {
+		t := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{})
+		return widget.NewCard("", "", container.NewVBox(t, big, sub))
 	}
-	build := func() fyne.CanvasObject {
-		facts := widget.NewForm(
-			widget.NewFormItem("Device", device),
-			widget.NewFormItem("Engine", running),
-			widget.NewFormItem("Home", home),
-			widget.NewFormItem("Version", ver),
-		)
-		update(s.eng.Status())
-		monitoring := emptyState(theme.ViewRefreshIcon(), "Live charts will appear here",
-			"CPU, memory, disk I/O and network charts, how full each filesystem is, the busiest processes, "+
-				"and your latest backup and consistency results. Monitoring is not available in this version yet.")
-		return container.NewBorder(container.NewPadded(widget.NewCard("This machine", "", facts)), nil, nil, nil, monitoring)
+	stats := container.NewGridWithColumns(4,
+		stat("CPU", d.cpu, d.cpuSub), stat("Memory", d.mem, d.memSub),
+		stat("Disk I/O", d.disk, d.diskSub), stat("Network", d.net, d.netSub))
+	d.fsBox = container.NewVBox()
+	waiting := mutedLabel()
+	waiting.SetText("Waiting for the first sample…")
+	d.fsBox.Add(waiting)
+
+	d.device, d.running, d.ver, d.home = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), selectable("")
+	facts := widget.NewForm(
+		widget.NewFormItem("Device", d.device),
+		widget.NewFormItem("Engine", d.running),
+		widget.NewFormItem("Home", d.home),
+		widget.NewFormItem("Version", d.ver),
+	)
+	d.onStatus(d.s.eng.Status())
+	if t := d.s.eng.Monitor.Latest(); !t.At.IsZero() {
+		d.update(t)
 	}
-	return &page{title: PageDashboard, icon: theme.HomeIcon(), build: build, onStatus: update}
+	note := mutedLabel()
+	note.SetText("Live values, sampled every second. History charts come with the next version; 'holdfast metrics' reads the history now.")
+	note.Wrapping = fyne.TextWrapWord
+	note.Truncation = fyne.TextTruncateOff
+	return container.NewVScroll(container.NewVBox(
+		stats,
+		widget.NewCard("Filesystems", "", d.fsBox),
+		widget.NewCard("This machine", "", facts),
+		note,
+	))
+}
+
+func (d *dashboard) onStatus(st engine.Status) {
+	if d.device == nil {
+		return
+	}
+	d.device.SetText(st.Device)
+	if st.Started != nil {
+		d.running.SetText("running in this app since " + st.Started.Local().Format("Mon 2 Jan 15:04"))
+	} else {
+		d.running.SetText("starting")
+	}
+	d.home.SetText(st.Home)
+	d.ver.SetText(st.Version)
+}
+
+// update shows one tick. Counters become rates against the previous tick.
+func (d *dashboard) update(t monitor.Tick) {
+	val := map[string]float64{}
+	type fs struct {
+		mount      string
+		size, used float64
+		fstype     string
+	}
+	fss := map[string]*fs{}
+	var rx, tx, rd, wr float64
+	counters := map[string]float64{}
+	for _, smp := range t.Samples {
+		switch smp.Name {
+		case "cpu_usage_ratio", "memory_total_bytes", "memory_used_bytes", "memory_available_bytes",
+			"load1", "swap_total_bytes", "swap_used_bytes":
+			if smp.Labels.Get("cpu") == "" {
+				val[smp.Name] = smp.Value
+			}
+		case "filesystem_size_bytes", "filesystem_used_bytes":
+			m := smp.Labels.Get("mountpoint")
+			f := fss[m]
+			if f == nil {
+				f = &fs{mount: m, fstype: smp.Labels.Get("fstype")}
+				fss[m] = f
+			}
+			if smp.Name == "filesystem_size_bytes" {
+				f.size = smp.Value
+			} else {
+				f.used = smp.Value
+			}
+		case "network_receive_bytes_total", "network_transmit_bytes_total", "disk_read_bytes_total", "disk_written_bytes_total":
+			key := smp.Name + "\x00" + smp.Labels.String()
+			counters[key] = smp.Value
+			if prev, ok := d.prev[key]; ok && smp.Value >= prev && !d.prevTime.IsZero() {
+				rate := (smp.Value - prev) / t.At.Sub(d.prevTime).Seconds()
+				switch smp.Name {
+				case "network_receive_bytes_total":
+					rx += rate
+				case "network_transmit_bytes_total":
+					tx += rate
+				case "disk_read_bytes_total":
+					rd += rate
+				case "disk_written_bytes_total":
+					wr += rate
+				}
+			}
+		}
+	}
+	haveRates := !d.prevTime.IsZero()
+	d.prev, d.prevTime = counters, t.At
+
+	if v, ok := val["cpu_usage_ratio"]; ok {
+		d.cpu.SetText(fmt.Sprintf("%5.1f %%", 100*v))
+	}
+	if l, ok := val["load1"]; ok {
+		d.cpuSub.SetText(fmt.Sprintf("load %.2f", l))
+	}
+	if total := val["memory_total_bytes"]; total > 0 {
+		used := val["memory_used_bytes"]
+		d.mem.SetText(fmt.Sprintf("%5.1f %%", 100*used/total))
+		sub := fmt.Sprintf("%s of %s", backup.HumanBytes(int64(used)), backup.HumanBytes(int64(total)))
+		if st := val["swap_total_bytes"]; st > 0 {
+			sub += fmt.Sprintf(" · swap %.0f %%", 100*val["swap_used_bytes"]/st)
+		}
+		d.memSub.SetText(sub)
+	}
+	if haveRates {
+		d.disk.SetText(rate(rd + wr))
+		d.diskSub.SetText(fmt.Sprintf("read %s · write %s", rate(rd), rate(wr)))
+		d.net.SetText(rate(rx + tx))
+		d.netSub.SetText(fmt.Sprintf("in %s · out %s", rate(rx), rate(tx)))
+	}
+
+	mounts := make([]string, 0, len(fss))
+	for m, f := range fss {
+		if f.size > 0 {
+			mounts = append(mounts, m)
+		}
+	}
+	sort.Strings(mounts)
+	if len(mounts) == 0 {
+		return
+	}
+	if len(d.fsBars) == 0 {
+		d.fsBox.Objects = nil
+	}
+	for _, m := range mounts {
+		f := fss[m]
+		row := d.fsBars[m]
+		if row == nil {
+			row = &fsRow{label: widget.NewLabel(m), bar: widget.NewProgressBar(), note: mutedLabel()}
+			row.bar.TextFormatter = func() string { return fmt.Sprintf("%.0f %%", 100*row.bar.Value) }
+			d.fsBars[m] = row
+			d.fsBox.Add(container.NewBorder(nil, nil,
+				container.NewGridWrap(fyne.NewSize(160, row.label.MinSize().Height), row.label),
+				container.NewGridWrap(fyne.NewSize(230, row.note.MinSize().Height), row.note),
+				row.bar))
+		}
+		row.bar.SetValue(f.used / f.size)
+		row.note.SetText(fmt.Sprintf("%s of %s · %s", backup.HumanBytes(int64(f.used)), backup.HumanBytes(int64(f.size)), f.fstype))
+	}
+	d.fsBox.Refresh()
+}
+
+// rate formats bytes per second.
+func rate(bps float64) string {
+	return backup.HumanBytes(int64(bps)) + "/s"
 }
 
 // selectable is read-only text a person can select and copy.
