@@ -53,12 +53,24 @@ func (h *header) update(st engine.Status) {
 	h.dot.Refresh()
 }
 
-// stateLine says in words how the engine is doing.
+// stateLine says in words how the engine is doing: the worst firing
+// alert first, else what it is busy with.
 func stateLine(st engine.Status) (string, color.Color) {
 	if !st.Running {
 		return "Engine starting…", theme.Color(theme.ColorNameWarning)
 	}
-	text := "Engine running · up " + humanDuration(time.Duration(st.UptimeSeconds*float64(time.Second)))
+	if n := st.Alerts.Firing; n > 0 {
+		c := theme.Color(theme.ColorNameWarning)
+		if st.Alerts.Worst == "error" || st.Alerts.Worst == "critical" {
+			c = theme.Color(theme.ColorNameError)
+		}
+		text := st.Alerts.Top
+		if n > 1 {
+			text = fmt.Sprintf("%d alerts · %s", n, text)
+		}
+		return text, c
+	}
+	text := "All good · engine up " + humanDuration(time.Duration(st.UptimeSeconds*float64(time.Second)))
 	if n := len(st.Active); n > 0 {
 		text += fmt.Sprintf(" · %d operation%s in progress", n, plural(n))
 	}

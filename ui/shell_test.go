@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/holdfast/holdfast/core/alerts"
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/engine"
 	"github.com/holdfast/holdfast/core/home"
@@ -128,7 +129,7 @@ func TestHeaderSaysEngineRuns(t *testing.T) {
 	for {
 		var got string
 		uiDo(func() { got = texts(s.header.object) })
-		if strings.Contains(got, "Engine running") && strings.Contains(got, eng.Status().Device) {
+		if strings.Contains(got, "All good") && strings.Contains(got, eng.Status().Device) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -182,5 +183,25 @@ func TestShowWindowOperation(t *testing.T) {
 	res := eng.Dispatch(context.Background(), control.Request{Op: engine.OpShowWindow}, nil)
 	if res.Exit != 0 {
 		t.Fatalf("ui.show: %+v", res)
+	}
+}
+
+func TestHeaderShowsTheWorstAlert(t *testing.T) {
+	s, _, eng := newTestShell(t, Options{})
+	err := eng.Alerts.Raise(context.Background(), alerts.Event{Source: "backup", Key: "k", Severity: alerts.SeverityError, Message: "Backup of Documents failed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var got string
+		uiDo(func() { got = texts(s.header.object) })
+		if strings.Contains(got, "Backup of Documents failed") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("header says:\n%s", got)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/holdfast/holdfast/core/alerts"
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/version"
 )
@@ -48,6 +49,16 @@ type Status struct {
 	UptimeSeconds float64              `json:"uptime_seconds,omitempty"`
 	SchemaVersion int                  `json:"schema_version"`
 	Active        []control.ActiveCall `json:"active"`
+	// Alerts counts the alerts that want attention (firing, not
+	// acknowledged, not silenced).
+	Alerts AlertSummary `json:"alerts"`
+}
+
+// AlertSummary is the headline of the active alerts.
+type AlertSummary struct {
+	Firing int    `json:"firing"`
+	Worst  string `json:"worst,omitempty"` // the worst severity among them
+	Top    string `json:"top,omitempty"`   // the message of the worst one
 }
 
 // Status describes the engine now. An engine in local mode reports
@@ -63,6 +74,18 @@ func (e *Engine) Status() Status {
 		Active:  []control.ActiveCall{},
 	}
 	st.SchemaVersion, _ = e.store.Version()
+	if e.Alerts != nil {
+		now := time.Now()
+		for _, a := range e.Alerts.Active() {
+			if a.State != alerts.StateFiring || a.Silenced(now) {
+				continue
+			}
+			if st.Alerts.Firing == 0 || a.Severity.Rank() > alerts.Severity(st.Alerts.Worst).Rank() {
+				st.Alerts.Worst, st.Alerts.Top = string(a.Severity), a.Message
+			}
+			st.Alerts.Firing++
+		}
+	}
 	if e.mode != ModeLocal && !started.IsZero() {
 		st.Running = true
 		st.Mode = e.mode
