@@ -44,6 +44,8 @@ type app struct {
 	desktop DesktopFunc
 	stdout  io.Writer
 	stderr  io.Writer
+	// engineOpts are extra options for the engine a command runs.
+	engineOpts engine.Options
 }
 
 // Main runs the command line and returns the process exit code.

@@ -15,24 +15,32 @@ import (
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	return &cobra.Command{
+	var metricsListen string
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the engine headless until stopped (for servers and systemd)",
 		Long: `Run the Holdfast engine without a window, logging to stderr and to
 HOME/logs/holdfast.log, until SIGINT or SIGTERM. Other holdfast commands on
-the same home talk to it through HOME/engine.sock. It opens no network port.`,
+the same home talk to it through HOME/engine.sock. It opens no network port
+unless asked: --metrics-listen serves Prometheus /metrics.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			a.engineOpts.MetricsListen = metricsListen
 			return a.runEngine(cmd.Context(), engine.ModeServe, func(ctx context.Context, eng *engine.Engine) error {
 				if err := eng.Start(ctx); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stderr, "holdfast: engine running on %s (PID %d); Ctrl-C stops it\n", eng.Home().Dir, os.Getpid())
+				if addr := eng.MetricsAddr(); addr != "" {
+					fmt.Fprintf(a.stderr, "holdfast: Prometheus metrics at http://%s/metrics\n", addr)
+				}
 				<-ctx.Done()
 				return nil
 			})
 		},
 	}
+	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus /metrics on host:port (e.g. 127.0.0.1:9720)")
+	return cmd
 }
 
 // runEngine opens the home's engine with logging to stderr and the log
@@ -49,7 +57,9 @@ func (a *app) runEngine(ctx context.Context, mode engine.Mode, body func(context
 		return &exitError{code: 1, err: err}
 	}
 	defer closeLog()
-	eng, err := engine.Open(h, engine.Options{Mode: mode, Log: log})
+	opts := a.engineOpts
+	opts.Mode, opts.Log = mode, log
+	eng, err := engine.Open(h, opts)
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}

@@ -25,6 +25,8 @@ HOLDFAST_GUI_PKGS=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev 
 HOLDFAST_DESKTOP_TEST_PKGS=(xvfb x11-apps x11-utils imagemagick dbus-x11 dunst libgl1-mesa-dri
   haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils)
 HOLDFAST_GO_DOWNLOAD_PKGS=(curl unzip ca-certificates)
+# Real programs the tests run against: Prometheus scrapes /metrics.
+HOLDFAST_TEST_PKGS=(prometheus)
 
 deps_log() { printf 'holdfast: %s\n' "$*" >&2; }
 
@@ -71,6 +73,7 @@ ensure_packages() {
 
 deps_gui() { ensure_packages "${HOLDFAST_GUI_PKGS[@]}"; }
 deps_desktop_test() { ensure_packages "${HOLDFAST_DESKTOP_TEST_PKGS[@]}"; }
+deps_test() { ensure_packages "${HOLDFAST_TEST_PKGS[@]}"; }
 
 # "go1.26.8" / "1.26rc1" / "1.26" → "1.26.8" / "1.26" / "1.26"
 _deps_plain_version() { printf '%s\n' "$1" | sed -e 's/^go//' -e 's/[^0-9.].*$//' -e 's/\.$//'; }

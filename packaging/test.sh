@@ -30,6 +30,9 @@ has_go_files() { [ -d "$1" ] && [ -n "$(find "$1" -name '*.go' -print -quit)" ];
 step "dependencies (apt packages for the GUI build and the desktop test; Go)"
 deps_gui || fail "could not install the GUI build dependencies"
 deps_desktop_test || fail "could not install the desktop-test dependencies"
+deps_test || fail "could not install the programs the tests run against (prometheus)"
+# The Prometheus integration test must run here, not skip.
+export HOLDFAST_REQUIRE_PROMETHEUS=1
 ensure_go || fail "could not provide Go >= $HOLDFAST_GO_MIN"
 go version
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,6 +66,9 @@ type Monitor struct {
 	RawRetention    Duration `toml:"raw_retention"`
 	MinuteRetention Duration `toml:"minute_retention"`
 	HourRetention   Duration `toml:"hour_retention"`
+	// MetricsListen, when set, serves Prometheus /metrics on this
+	// host:port ("127.0.0.1:9720"); empty serves nothing.
+	MetricsListen string `toml:"metrics_listen"`
 }
 
 // Control is the [control] table.
@@ -168,6 +172,11 @@ func (c Config) problems() []problem {
 	} {
 		if r.v.Duration < r.min || r.v.Duration > r.max {
 			add(toml.Key{"monitor", r.key}, "%s is not between %s and %s", r.v, Duration{r.min}, Duration{r.max})
+		}
+	}
+	if a := c.Monitor.MetricsListen; a != "" {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			add(toml.Key{"monitor", "metrics_listen"}, "%q is not host:port (like 127.0.0.1:9720)", a)
 		}
 	}
 	if d := c.Control.ClientTimeout.Duration; d < minClientTimeout || d > maxClientTimeout {

@@ -70,5 +70,8 @@ func defaultFile() []byte {
 	line("minute_retention = %q", d.Monitor.MinuteRetention)
 	line(`# How long one point per hour (min, max, average) is kept: 24h to 20 years.`)
 	line("hour_retention = %q", d.Monitor.HourRetention)
+	line(`# Serve Prometheus /metrics on this host:port, e.g. "127.0.0.1:9720"; empty`)
+	line(`# serves nothing. 'holdfast serve --metrics-listen' overrides it.`)
+	line("metrics_listen = %q", d.Monitor.MetricsListen)
 	return []byte(b.String())
 }

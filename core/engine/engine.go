@@ -57,6 +57,9 @@ type Options struct {
 	Mode Mode
 	// Log receives the engine's records; nil discards them.
 	Log *slog.Logger
+	// MetricsListen serves Prometheus /metrics on host:port, overriding
+	// monitor.metrics_listen.
+	MetricsListen string
 	// MonitorInterval overrides monitor.interval (tests).
 	MonitorInterval time.Duration
 }
@@ -180,6 +183,13 @@ func Open(h *home.Home, opts Options) (*Engine, error) {
 	e.Backup.Alerts = al
 	if e.mode != ModeLocal {
 		e.services = append(e.services, mon, al)
+		addr := cfg.Monitor.MetricsListen
+		if opts.MetricsListen != "" {
+			addr = opts.MetricsListen
+		}
+		if addr != "" {
+			e.services = append(e.services, &metricsServer{addr: addr, mon: mon, log: log})
+		}
 	}
 	return e, nil
 }

@@ -49,6 +49,8 @@ type Status struct {
 	UptimeSeconds float64              `json:"uptime_seconds,omitempty"`
 	SchemaVersion int                  `json:"schema_version"`
 	Active        []control.ActiveCall `json:"active"`
+	// Metrics is the URL Prometheus scrapes, when /metrics is served.
+	Metrics string `json:"metrics,omitempty"`
 	// Alerts counts the alerts that want attention (firing, not
 	// acknowledged, not silenced).
 	Alerts AlertSummary `json:"alerts"`
@@ -92,6 +94,9 @@ func (e *Engine) Status() Status {
 		st.PID = os.Getpid()
 		st.Started = &started
 		st.UptimeSeconds = time.Since(started).Round(time.Millisecond).Seconds()
+		if addr := e.MetricsAddr(); addr != "" {
+			st.Metrics = "http://" + addr + "/metrics"
+		}
 		for _, a := range e.router.Active() {
 			if a.Op != OpStatus {
 				st.Active = append(st.Active, a)
