@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"fmt"
 	"net/url"
 	"path/filepath"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -28,6 +30,17 @@ func settingsPage(s *Shell) fyne.CanvasObject {
 		widget.NewFormItem("Close to tray", widget.NewLabel(closeToTray)),
 		widget.NewFormItem("Log level", widget.NewLabel(cfg.General.LogLevel)),
 	))
+	metrics := "off (set metrics_listen in [monitor])"
+	if url := s.eng.Status().Metrics; url != "" {
+		metrics = url
+	}
+	monitoring := widget.NewCard("Monitoring", "", widget.NewForm(
+		widget.NewFormItem("Sampling", widget.NewLabel("every "+cfg.Monitor.Interval.String())),
+		widget.NewFormItem("History", widget.NewLabel(fmt.Sprintf("every sample for %s, per minute for %s, per hour for %s",
+			days(cfg.Monitor.RawRetention.Duration), days(cfg.Monitor.MinuteRetention.Duration), days(cfg.Monitor.HourRetention.Duration)))),
+		widget.NewFormItem("Prometheus", selectable(metrics)),
+		widget.NewFormItem("Alert rules", widget.NewLabel(fmt.Sprintf("%d rules watching CPU, memory, disks, swap, load and network", len(s.eng.Alerts.Rules())))),
+	))
 	openHome := widget.NewButton("Open folder", func() {
 		u := &url.URL{Scheme: "file", Path: filepath.ToSlash(h.Dir)}
 		_ = fyne.CurrentApp().OpenURL(u)
@@ -44,5 +57,13 @@ func settingsPage(s *Shell) fyne.CanvasObject {
 	hint := widget.NewLabel("To change a setting, edit config.toml (each key is explained there) and restart Holdfast.")
 	hint.Wrapping = fyne.TextWrapWord
 	about := widget.NewCard("About", "", widget.NewLabel(version.Get(true).String()))
-	return container.NewVScroll(container.NewVBox(general, hint, storage, about))
+	return container.NewVScroll(container.NewVBox(general, monitoring, hint, storage, about))
+}
+
+// days says a retention in days (or hours below a day).
+func days(d time.Duration) string {
+	if d < 48*time.Hour {
+		return fmt.Sprintf("%.0f hours", d.Hours())
+	}
+	return fmt.Sprintf("%.0f days", d.Hours()/24)
 }
