@@ -58,6 +58,11 @@ step "CGO_ENABLED=0 go build -o holdfast-headless . (static headless binary)"
 CGO_ENABLED=0 go build -o holdfast-headless .
 ls -l holdfast-headless
 
+step "the headless build cross-compiles for Windows and macOS"
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -o /dev/null .
+GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 go build -o /dev/null .
+echo "ok"
+
 step "holdfast-headless is statically linked"
 ldd_out=$(ldd ./holdfast-headless 2>&1 || true)
 printf '%s\n' "$ldd_out"

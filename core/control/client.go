@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"syscall"
 	"time"
 )
 
@@ -18,9 +16,9 @@ var ErrNoEngine = errors.New("no engine is running")
 
 // Dial connects to the engine's socket at path.
 func Dial(path string) (net.Conn, error) {
-	conn, err := net.DialTimeout("unix", path, 2*time.Second)
+	conn, err := dial(path, 2*time.Second)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+		if isNoEngine(err) {
 			return nil, fmt.Errorf("%w (socket %s)", ErrNoEngine, path)
 		}
 		return nil, fmt.Errorf("connect to engine at %s: %w", path, err)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"sync"
 	"time"
 )
@@ -32,16 +31,9 @@ func Listen(path string, router *Router, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("remove stale control socket %s: %w", path, err)
-	}
-	ln, err := net.Listen("unix", path)
+	ln, err := listen(path)
 	if err != nil {
-		return nil, fmt.Errorf("listen on control socket %s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("restrict control socket %s: %w", path, err)
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{router: router, log: log, ln: ln, path: path, ctx: ctx, cancel: cancel}, nil
@@ -77,7 +69,7 @@ func (s *Server) Close(timeout time.Duration) {
 	case <-time.After(timeout):
 		s.log.Warn("control calls still running at shutdown")
 	}
-	os.Remove(s.path)
+	removeEndpoint(s.path)
 }
 
 // connSink writes streamed frames; it is shared by the handler goroutine.
