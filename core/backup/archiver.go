@@ -522,7 +522,7 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, 2<<20); return 
 // saveBlob packs one chunk, finishing the pack when it is full.
 func (a *archiver) saveBlob(ctx context.Context, p **repo.Packer, b blobJob) error {
 	data := (*b.buf)[:b.n]
-	n, err := (*p).Add(repo.DataBlob, b.hash, data)
+	n, err := (*p).AddHashed(repo.DataBlob, b.hash, data)
 	if err != nil {
 		return err
 	}

@@ -188,6 +188,17 @@ func (r *Repository) NewRepacker() *Packer {
 // holds it finishes successfully, so a backup must not save a snapshot if
 // any of its Packers failed or was aborted.
 func (p *Packer) Add(t BlobType, plain [32]byte, data []byte) (stored int, err error) {
+	return p.add(t, plain, data, true)
+}
+
+// AddHashed is Add for a caller that has just computed plain from these
+// very bytes (the archiver hashes every chunk as it cuts it): it skips
+// hashing them a second time. Anything else must use Add.
+func (p *Packer) AddHashed(t BlobType, plain [32]byte, data []byte) (stored int, err error) {
+	return p.add(t, plain, data, false)
+}
+
+func (p *Packer) add(t BlobType, plain [32]byte, data []byte, verify bool) (stored int, err error) {
 	switch {
 	case p.done:
 		return 0, errors.New("packer: Add after Finish or Abort")
@@ -204,7 +215,7 @@ func (p *Packer) Add(t BlobType, plain [32]byte, data []byte) (stored int, err e
 	if !p.r.idx.reserve(t, id, !p.repack) {
 		return 0, nil
 	}
-	if blake3.Sum256(data) != plain {
+	if verify && blake3.Sum256(data) != plain {
 		p.r.idx.release(t, id)
 		return 0, fmt.Errorf("packer: %s blob data does not hash to the given plain ID %x", t, plain[:4])
 	}
