@@ -61,11 +61,7 @@ func buildPages(s *Shell) []*page {
 					"with their state, when they were last seen and their latency. Opening one shows its dashboard. "+
 					"Pairing is not available in this version yet.")
 		}},
-		{title: PageAlerts, icon: theme.WarningIcon(), build: func() fyne.CanvasObject {
-			return emptyState(theme.WarningIcon(), "No alerts",
-				"Active alerts will be listed here first, then their history, each with the rule that fired and a "+
-					"way to acknowledge or silence it. Nothing raises alerts in this version of Holdfast yet.")
-		}},
+		newAlertsPage(s),
 		{title: PageSettings, icon: theme.SettingsIcon(), build: func() fyne.CanvasObject { return settingsPage(s) }},
 	}
 }

@@ -541,12 +541,16 @@ func DefaultRules(cores int) []Rule {
 	rules := []Rule{
 		{
 			Name: "cpu_usage_warning", Metric: MetricCPUUsage, Agg: "avg", Window: 10 * time.Minute,
-			Op: OpAbove, Raise: 0.85, Clear: 0.75, Severity: SeverityWarning,
+			// The whole machine, not each core: one busy core is not a problem.
+			Match: map[string]string{"cpu": ""},
+			Op:    OpAbove, Raise: 0.85, Clear: 0.75, Severity: SeverityWarning,
 			Message: "CPU at {{.Value | percent}} on average over the last 10 minutes",
 		},
 		{
 			Name: "cpu_usage_critical", Metric: MetricCPUUsage, Agg: "avg", Window: 10 * time.Minute,
-			Op: OpAbove, Raise: 0.95, Clear: 0.85, Severity: SeverityCritical,
+			// The whole machine, not each core: one busy core is not a problem.
+			Match: map[string]string{"cpu": ""},
+			Op:    OpAbove, Raise: 0.95, Clear: 0.85, Severity: SeverityCritical,
 			Message: "CPU at {{.Value | percent}} on average over the last 10 minutes",
 		},
 		{
