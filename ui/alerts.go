@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/holdfast/holdfast/core/alerts"
+	"github.com/holdfast/holdfast/core/bus"
 	"github.com/holdfast/holdfast/core/engine"
 )
 
@@ -76,18 +77,7 @@ func newAlertsView(s *Shell) *alertsPage {
 	p := &alertsPage{s: s, busy: map[string]bool{}}
 	p.makeWidgets()
 	p.load()
-	// The subscription ends with the engine (it never starts again), or
-	// with the app.
-	sub := s.eng.Bus().Subscribe(8, engine.AlertsChanged{}.Topic(), engine.Stopping{}.Topic())
-	go func() {
-		defer sub.Close()
-		for ev := range sub.C {
-			if _, ok := ev.(engine.Stopping); ok {
-				return
-			}
-			p.do(p.load)
-		}
-	}()
+	s.listen(8, func(bus.Event) { p.load() }, engine.AlertsChanged{}.Topic())
 	return p
 }
 

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/holdfast/holdfast/core/backup"
+	"github.com/holdfast/holdfast/core/bus"
 	"github.com/holdfast/holdfast/core/engine"
 	"github.com/holdfast/holdfast/core/monitor"
 )
@@ -43,26 +44,16 @@ type fsRow struct {
 func newDashboardPage(s *Shell) *page {
 	d := &dashboard{s: s, fsBars: map[string]*fsRow{}, prev: map[string]float64{}}
 	p := &page{title: PageDashboard, icon: theme.HomeIcon(), build: d.build, onStatus: d.onStatus}
-	sub := s.eng.Bus().Subscribe(4, "monitor.tick")
-	go func() {
-		defer sub.Close()
-		for ev := range sub.C {
-			tick, ok := ev.(monitor.Tick)
-			if !ok {
-				continue
-			}
-			s.opts.do(func() {
-				if p.content != nil {
-					d.update(tick)
-				}
-			})
+	s.listen(4, func(ev bus.Event) {
+		if tick, ok := ev.(monitor.Tick); ok && p.content != nil {
+			d.update(tick)
 		}
-	}()
+	}, monitor.Tick{}.Topic())
 	return p
 }
 
 func bigLabel() *widget.Label {
-	l := widget.NewLabelWithStyle("–", fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Monospace: true})
+	l := widget.NewLabelWithStyle("–", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	l.SizeName = theme.SizeNameHeadingText
 	return l
 }

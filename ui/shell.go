@@ -8,6 +8,7 @@ package ui
 import (
 	"context"
 	"os"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -48,7 +49,11 @@ type Shell struct {
 	current int
 	tray    *tray
 
-	stop context.CancelFunc
+	// ctx ends when the shell stops; listeners started with listen run
+	// until then and are waited for by stop.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // New builds the window (not yet shown), the tray menu and the theme, and
@@ -59,6 +64,7 @@ func New(a fyne.App, eng *engine.Engine, opts Options) *Shell {
 		opts.do = fyne.Do
 	}
 	s := &Shell{app: a, eng: eng, opts: opts}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	a.SetIcon(Icon)
 	a.Settings().SetTheme(newTheme(eng.Config().UI.Theme))
 
@@ -88,13 +94,49 @@ func New(a fyne.App, eng *engine.Engine, opts Options) *Shell {
 		s.opts.do(s.Show)
 		return nil, nil
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
 	// Subscribe before returning, so no event published by eng.Start is
 	// missed.
 	sub := eng.Bus().Subscribe(16)
-	go s.follow(ctx, sub)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.follow(s.ctx, sub)
+	}()
 	return s
+}
+
+// listen calls fn on the UI thread for every bus event of the given
+// topics until the shell stops. Subscribing happens now, so no event
+// published after listen returns is missed.
+func (s *Shell) listen(buffer int, fn func(bus.Event), topics ...string) {
+	sub := s.eng.Bus().Subscribe(buffer, topics...)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer sub.Close()
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case ev, ok := <-sub.C:
+				if !ok {
+					return
+				}
+				s.opts.do(func() {
+					if s.ctx.Err() == nil {
+						fn(ev)
+					}
+				})
+			}
+		}
+	}()
+}
+
+// stop ends the shell's listeners and waits for them. It must not be
+// called while holding up the UI thread in tests (their do runs inline).
+func (s *Shell) stop() {
+	s.cancel()
+	s.wg.Wait()
 }
 
 // Window is the main window.
@@ -108,7 +150,8 @@ func (s *Shell) Show() {
 
 // Quit closes the app for good.
 func (s *Shell) Quit() {
-	s.stop()
+	// Listeners stop at once: none runs after this on the UI thread.
+	s.cancel()
 	s.app.Quit()
 }
 

@@ -65,7 +65,7 @@ func newTestShell(t *testing.T, opts Options) (*Shell, *trayApp, *engine.Engine)
 	if err := eng.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { uiDo(s.stop); eng.Stop() })
+	t.Cleanup(func() { s.stop(); eng.Stop() })
 	return s, a, eng
 }
 
