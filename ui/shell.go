@@ -7,6 +7,7 @@ package ui
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -152,6 +153,14 @@ func (s *Shell) Show() {
 func (s *Shell) Quit() {
 	// Listeners stop at once: none runs after this on the UI thread.
 	s.cancel()
+	defer func() {
+		// Fyne 2.8.1 panics in Quit, after asking its driver to stop, when
+		// it could not watch its settings file at start (no inotify
+		// instances left): the app still quits, so carry on.
+		if r := recover(); r != nil {
+			slog.Warn("the desktop toolkit failed while quitting", "err", r)
+		}
+	}()
 	s.app.Quit()
 }
 
