@@ -41,10 +41,7 @@ func (a *app) initCommand() *cobra.Command {
 		Short: "Create an encrypted repository",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireRepo(&args.RepoArgs); err != nil {
-				return err
-			}
-			secrets, err := pw.secrets()
+			secrets, err := pw.forRepo(&args.RepoArgs)
 			if err != nil {
 				return err
 			}
@@ -129,14 +126,11 @@ func (a *app) backupCommand() *cobra.Command {
 		Use:   "backup --repo DIR|NAME [--tag T]... [--exclude PATTERN]... PATH...",
 		Short: "Back folders up into a new snapshot",
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			if err := requireRepo(&args.RepoArgs); err != nil {
-				return err
-			}
 			if len(paths) == 0 {
 				return usageErr(fmt.Errorf("name at least one PATH to back up"))
 			}
 			args.Paths = absPaths(paths)
-			secrets, err := pw.secrets()
+			secrets, err := pw.forRepo(&args.RepoArgs)
 			if err != nil {
 				return err
 			}
@@ -189,10 +183,7 @@ func (a *app) snapshotsCommand() *cobra.Command {
 		Short: "List the snapshots in a repository",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireRepo(&args.RepoArgs); err != nil {
-				return err
-			}
-			secrets, err := pw.secrets()
+			secrets, err := pw.forRepo(&args.RepoArgs)
 			if err != nil {
 				return err
 			}
@@ -227,9 +218,6 @@ func (a *app) lsCommand() *cobra.Command {
 		Use:   "ls --repo DIR|NAME SNAPSHOT [PATH]",
 		Short: "List the files in a snapshot",
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			if err := requireRepo(&args.RepoArgs); err != nil {
-				return err
-			}
 			if len(pos) < 1 || len(pos) > 2 {
 				return usageErr(fmt.Errorf("ls takes SNAPSHOT and an optional PATH"))
 			}
@@ -237,7 +225,7 @@ func (a *app) lsCommand() *cobra.Command {
 			if len(pos) == 2 {
 				args.Path = pos[1]
 			}
-			secrets, err := pw.secrets()
+			secrets, err := pw.forRepo(&args.RepoArgs)
 			if err != nil {
 				return err
 			}
@@ -273,14 +261,11 @@ func (a *app) diffCommand() *cobra.Command {
 		Use:   "diff --repo DIR|NAME SNAPSHOT1 SNAPSHOT2",
 		Short: "Show what changed between two snapshots (exit 3 when they differ)",
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			if err := requireRepo(&args.RepoArgs); err != nil {
-				return err
-			}
 			if len(pos) != 2 {
 				return usageErr(fmt.Errorf("diff takes two snapshots"))
 			}
 			args.A, args.B = pos[0], pos[1]
-			secrets, err := pw.secrets()
+			secrets, err := pw.forRepo(&args.RepoArgs)
 			if err != nil {
 				return err
 			}
@@ -322,9 +307,6 @@ func (a *app) restoreCommand() *cobra.Command {
 		Use:   "restore --repo DIR|NAME SNAPSHOT|latest --target DIR [--include PATTERN]... [--verify]",
 		Short: "Restore a snapshot into a directory",
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			if err := requireRepo(&args.RepoArgs); err != nil {
-				return err
-			}
 			if len(pos) != 1 {
 				return usageErr(fmt.Errorf("restore takes one SNAPSHOT (an ID, a prefix, or latest)"))
 			}
@@ -333,7 +315,7 @@ func (a *app) restoreCommand() *cobra.Command {
 			}
 			args.Snapshot = pos[0]
 			args.Target = absPaths([]string{args.Target})[0]
-			secrets, err := pw.secrets()
+			secrets, err := pw.forRepo(&args.RepoArgs)
 			if err != nil {
 				return err
 			}
@@ -383,10 +365,7 @@ func (a *app) forgetCommand() *cobra.Command {
 		Short: "Remove snapshots by a retention policy, and unused data with --prune",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireRepo(&args.RepoArgs); err != nil {
-				return err
-			}
-			secrets, err := pw.secrets()
+			secrets, err := pw.forRepo(&args.RepoArgs)
 			if err != nil {
 				return err
 			}
@@ -447,9 +426,6 @@ func (a *app) checkCommand() *cobra.Command {
 		Short: "Prove a repository intact (exit 3 when damage is found)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireRepo(&args.RepoArgs); err != nil {
-				return err
-			}
 			if subset != "" {
 				if args.ReadData {
 					return usageErr(fmt.Errorf("--read-data and --read-data-subset exclude each other"))
@@ -460,7 +436,7 @@ func (a *app) checkCommand() *cobra.Command {
 				}
 				args.ReadDataSubset = pct
 			}
-			secrets, err := pw.secrets()
+			secrets, err := pw.forRepo(&args.RepoArgs)
 			if err != nil {
 				return err
 			}
@@ -523,10 +499,7 @@ func (a *app) keyCommand() *cobra.Command {
 		Short: "Add a password (the new one from $HOLDFAST_NEW_PASSWORD or --new-password-file)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireRepo(&args.RepoArgs); err != nil {
-				return err
-			}
-			secrets, err := pw.secrets()
+			secrets, err := pw.forRepo(&args.RepoArgs)
 			if err != nil {
 				return err
 			}
@@ -558,10 +531,7 @@ func (a *app) keyCommand() *cobra.Command {
 		Short: "List the keys",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireRepo(&args.RepoArgs); err != nil {
-				return err
-			}
-			secrets, err := pw.secrets()
+			secrets, err := pw.forRepo(&args.RepoArgs)
 			if err != nil {
 				return err
 			}
@@ -588,14 +558,11 @@ func (a *app) keyCommand() *cobra.Command {
 		Use:   "remove --repo DIR|NAME KEY-ID",
 		Short: "Remove a key (not the last one, nor the one in use)",
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			if err := requireRepo(&args.RepoArgs); err != nil {
-				return err
-			}
 			if len(pos) != 1 {
 				return usageErr(fmt.Errorf("key remove takes one KEY-ID"))
 			}
 			args.KeyID = pos[0]
-			secrets, err := pw.secrets()
+			secrets, err := pw.forRepo(&args.RepoArgs)
 			if err != nil {
 				return err
 			}

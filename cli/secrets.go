@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/holdfast/holdfast/core/backup"
 )
 
 // passwordFlags add --password-file to a command; the password itself
@@ -17,6 +19,15 @@ type passwordFlags struct {
 
 func (p *passwordFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&p.file, "password-file", "", "read the repository password from FILE (default: $HOLDFAST_PASSWORD, or the remembered one)")
+}
+
+// forRepo checks --repo was given (recording its absolute form) and
+// returns the request's secrets.
+func (p *passwordFlags) forRepo(r *backup.RepoArgs) (map[string]string, error) {
+	if err := requireRepo(r); err != nil {
+		return nil, err
+	}
+	return p.secrets()
 }
 
 // secrets returns the request's secrets: the password if one was given.
