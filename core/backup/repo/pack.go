@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 
 	"github.com/zeebo/blake3"
 )
@@ -140,8 +139,6 @@ func decodePackHeader(b []byte, blobsEnd int64) ([]BlobInfo, error) {
 
 // ---- Packer ----
 
-var packBufPool sync.Pool // *[]byte, pack buffers
-
 // Packer assembles one pack. A Packer is not safe for concurrent use, but
 // any number of Packers of one Repository may run concurrently (typically
 // one per worker goroutine); they share the in-flight set so that two
@@ -150,9 +147,15 @@ type Packer struct {
 	r      *Repository
 	repack bool
 	target int
-	buf    []byte
-	blobs  []BlobInfo
-	done   bool
+	// The pack is written to a temporary file in data/ as blobs arrive,
+	// hashed on the way, so a Packer holds one blob in memory, not a pack.
+	f       *os.File
+	h       *blake3.Hasher
+	size    int
+	scratch []byte
+	err     error // a failed write: the Packer can only be aborted
+	blobs   []BlobInfo
+	done    bool
 }
 
 // NewPacker starts a pack for a backup. Add skips blobs that are already
@@ -161,13 +164,7 @@ func (r *Repository) NewPacker() *Packer {
 	r.mu.Lock()
 	t := r.packSize
 	r.mu.Unlock()
-	p := &Packer{r: r, target: t}
-	if bp, ok := packBufPool.Get().(*[]byte); ok && cap(*bp) >= t {
-		p.buf = (*bp)[:0]
-	} else {
-		p.buf = make([]byte, 0, t+t/8)
-	}
-	return p
+	return &Packer{r: r, target: t, h: blake3.New()}
 }
 
 // NewRepacker starts a pack for prune: Add stores blobs even if the index
@@ -208,8 +205,10 @@ func (p *Packer) add(t BlobType, plain [32]byte, data []byte, verify bool) (stor
 		return 0, fmt.Errorf("packer: blob of %d bytes exceeds limit %d", len(data), MaxBlobSize)
 	case len(p.blobs) >= maxPackBlobs:
 		return 0, errors.New("packer: pack has the maximum number of blobs; Finish it")
-	case int64(len(p.buf))+int64(len(data))+1024+sealOverhead > maxPackFile-maxPackHeader:
+	case int64(p.size)+int64(len(data))+1024+sealOverhead > maxPackFile-maxPackHeader:
 		return 0, errors.New("packer: pack would exceed the maximum pack size; Finish it")
+	case p.err != nil:
+		return 0, p.err
 	}
 	id := p.r.StoredID(plain)
 	if !p.r.idx.reserve(t, id, !p.repack) {
@@ -219,32 +218,54 @@ func (p *Packer) add(t BlobType, plain [32]byte, data []byte, verify bool) (stor
 		p.r.idx.release(t, id)
 		return 0, fmt.Errorf("packer: %s blob data does not hash to the given plain ID %x", t, plain[:4])
 	}
-	// Build nonce-slot||flag||payload directly in the pack buffer and
-	// encrypt it in place: the blob is copied exactly once. Reserve room
-	// for zstd's worst case so the buffer is not reallocated meanwhile.
-	off := len(p.buf)
-	p.buf = slices.Grow(p.buf, nonceSize+1+len(data)+len(data)/64+1024+tagSize)
-	p.buf = p.buf[:off+nonceSize]
-	p.buf, err = appendPayload(p.buf, data)
+	// Build nonce-slot||flag||payload in the scratch buffer and encrypt
+	// it in place, then append it to the pack file.
+	buf := slices.Grow(p.scratch[:0], nonceSize+1+len(data)+len(data)/64+1024+tagSize)
+	buf = buf[:nonceSize]
+	buf, err = appendPayload(buf, data)
 	if err != nil {
-		p.buf = p.buf[:off]
 		p.r.idx.release(t, id)
 		return 0, err
 	}
 	var adb [len(adBlob) + 32]byte
-	p.buf = p.r.aead.SealInPlace(p.buf, off, blobAD(&adb, id))
-	n := len(p.buf) - off
+	buf = p.r.aead.SealInPlace(buf, 0, blobAD(&adb, id))
+	p.scratch = buf
+	off := p.size
+	if err := p.write(buf); err != nil {
+		p.r.idx.release(t, id)
+		return 0, err
+	}
+	n := len(buf)
 	p.blobs = append(p.blobs, BlobInfo{Type: t, ID: id, Offset: uint32(off), Length: uint32(n), RawLength: uint32(len(data))})
 	return n, nil
 }
 
+// write appends b to the pack file, creating it on first use.
+func (p *Packer) write(b []byte) error {
+	if p.f == nil {
+		f, err := os.CreateTemp(filepath.Join(p.r.dir, dataDir), tmpPrefix+"pack-*")
+		if err != nil {
+			p.err = fmt.Errorf("packer: create pack file: %w", err)
+			return p.err
+		}
+		p.f = f
+	}
+	if _, err := p.f.Write(b); err != nil {
+		p.err = fmt.Errorf("packer: write pack: %w", err)
+		return p.err
+	}
+	p.h.Write(b)
+	p.size += len(b)
+	return nil
+}
+
 // Full reports whether the pack has reached its target size.
 func (p *Packer) Full() bool {
-	return len(p.buf)+5+len(p.blobs)*blobEntrySize >= p.target || len(p.blobs) >= maxPackBlobs
+	return p.size+5+len(p.blobs)*blobEntrySize >= p.target || len(p.blobs) >= maxPackBlobs
 }
 
 // Size returns the current pack size in bytes, excluding the header.
-func (p *Packer) Size() int { return len(p.buf) }
+func (p *Packer) Size() int { return p.size }
 
 // Count returns the number of blobs added.
 func (p *Packer) Count() int { return len(p.blobs) }
@@ -270,16 +291,22 @@ func (p *Packer) Finish(ctx context.Context) (PackInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
+	if p.err != nil {
+		return fail(p.err)
+	}
 	hdr := encodePackHeader(p.blobs)
-	start := len(p.buf)
-	p.buf = p.r.aead.Seal(p.buf, hdr, []byte(adPackHeader))
-	p.buf = binary.LittleEndian.AppendUint32(p.buf, uint32(len(p.buf)-start))
-	id := ID(blake3.Sum256(p.buf))
+	tail := p.r.aead.Seal(p.scratch[:0], hdr, []byte(adPackHeader))
+	tail = binary.LittleEndian.AppendUint32(tail, uint32(len(tail)))
+	if err := p.write(tail); err != nil {
+		return fail(err)
+	}
+	var id ID
+	p.h.Sum(id[:0])
 	s := id.String()
-	if err := writeFileAtomic(filepath.Join(p.r.dir, dataDir, s[:2]), s, p.buf, false); err != nil {
+	if err := p.place(filepath.Join(p.r.dir, dataDir, s[:2]), s); err != nil {
 		return fail(fmt.Errorf("write pack %s: %w", packRel(id), err))
 	}
-	info := PackInfo{ID: id, Size: int64(len(p.buf)), Blobs: p.blobs}
+	info := PackInfo{ID: id, Size: int64(p.size), Blobs: p.blobs}
 	p.r.idx.commitPack(info)
 	p.blobs = nil
 	return info, nil
@@ -296,12 +323,39 @@ func (p *Packer) Abort() {
 	p.recycle()
 }
 
-func (p *Packer) recycle() {
-	if p.buf != nil && cap(p.buf) <= 2*DefaultPackSize {
-		b := p.buf[:0]
-		packBufPool.Put(&b)
+// place makes the finished temporary file the pack dir/name: fsync,
+// read-only, rename, fsync the directory.
+func (p *Packer) place(dir, name string) error {
+	f := p.f
+	p.f = nil
+	tmp := f.Name()
+	err := f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	p.buf = nil
+	if err == nil {
+		err = os.Chmod(tmp, 0o400)
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, name))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(dir)
+}
+
+// recycle drops the pack file of a Packer that did not finish, and the
+// scratch buffer.
+func (p *Packer) recycle() {
+	if p.f != nil {
+		name := p.f.Name()
+		p.f.Close()
+		os.Remove(name)
+		p.f = nil
+	}
+	p.scratch = nil
 }
 
 // ---- reading ----

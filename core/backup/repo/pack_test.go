@@ -427,8 +427,11 @@ func TestLoadBlobVerifiesHash(t *testing.T) {
 	p := r.NewPacker()
 	payload, _ := appendPayload(nil, evil)
 	var adb [len(adBlob) + 32]byte
-	p.buf = r.aead.Seal(p.buf, payload, blobAD(&adb, id))
-	p.blobs = []BlobInfo{{Type: DataBlob, ID: id, Offset: 0, Length: uint32(len(p.buf)), RawLength: uint32(len(evil))}}
+	sealed := r.aead.Seal(nil, payload, blobAD(&adb, id))
+	if err := p.write(sealed); err != nil {
+		t.Fatal(err)
+	}
+	p.blobs = []BlobInfo{{Type: DataBlob, ID: id, Offset: 0, Length: uint32(len(sealed)), RawLength: uint32(len(evil))}}
 	pi, err := p.Finish(ctx)
 	if err != nil {
 		t.Fatal(err)
