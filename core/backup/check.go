@@ -187,15 +187,11 @@ func (s *Service) handleCheck(ctx context.Context, c *control.Call) (any, error)
 	if pct < 0 || pct > 100 {
 		return nil, control.Usagef("check: --read-data-subset must be between 0 and 100%%")
 	}
-	r, known, err := s.open(ctx, c, args.RepoArgs)
+	r, known, release, err := s.openLocked(ctx, c, args.RepoArgs, false)
 	if err != nil {
 		return nil, err
 	}
-	lease, err := r.Lock(ctx, false)
-	if err != nil {
-		return nil, err
-	}
-	defer lease.Release()
+	defer release()
 	res, err := Check(ctx, r, pct, func(what string, done, total int) {
 		c.Progress(control.Progress{Message: fmt.Sprintf("check: %s %d/%d", what, done, total), Done: int64(done), Total: int64(total)})
 	})

@@ -234,15 +234,11 @@ func (s *Service) handleForget(ctx context.Context, c *control.Call) (any, error
 	if policy.Empty() && !args.Prune {
 		return nil, control.Usagef("forget: give a policy (--keep-last, --keep-daily, …); refusing to remove every snapshot")
 	}
-	r, _, err := s.open(ctx, c, args.RepoArgs)
+	r, _, release, err := s.openLocked(ctx, c, args.RepoArgs, !args.DryRun)
 	if err != nil {
 		return nil, err
 	}
-	lease, err := r.Lock(ctx, !args.DryRun)
-	if err != nil {
-		return nil, err
-	}
-	defer lease.Release()
+	defer release()
 	res, err := Forget(ctx, r, policy, args.Prune, args.DryRun, func(msg string) { c.Progress(control.Progress{Message: msg}) })
 	if err != nil {
 		return nil, err

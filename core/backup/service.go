@@ -123,6 +123,21 @@ func (s *Service) open(ctx context.Context, c *control.Call, args RepoArgs) (*re
 	return r, known, nil
 }
 
+// openLocked opens a repository and takes a lease on it: shared for work
+// that only adds or reads, exclusive for work that removes. Call release
+// when done.
+func (s *Service) openLocked(ctx context.Context, c *control.Call, args RepoArgs, exclusive bool) (r *repo.Repository, known registry.Repo, release func(), err error) {
+	r, known, err = s.open(ctx, c, args)
+	if err != nil {
+		return nil, known, nil, err
+	}
+	lease, err := r.Lock(ctx, exclusive)
+	if err != nil {
+		return nil, known, nil, err
+	}
+	return r, known, func() { lease.Release() }, nil
+}
+
 func (s *Service) handleInit(ctx context.Context, c *control.Call) (any, error) {
 	var args InitArgs
 	if err := c.Decode(&args); err != nil {
@@ -343,15 +358,11 @@ func (s *Service) handleRestore(ctx context.Context, c *control.Call) (any, erro
 	if args.Snapshot == "" || args.Target == "" {
 		return nil, control.Usagef("restore: name a SNAPSHOT (or latest) and --target DIR")
 	}
-	r, _, err := s.open(ctx, c, args.RepoArgs)
+	r, _, release, err := s.openLocked(ctx, c, args.RepoArgs, false)
 	if err != nil {
 		return nil, err
 	}
-	lease, err := r.Lock(ctx, false)
-	if err != nil {
-		return nil, err
-	}
-	defer lease.Release()
+	defer release()
 	sum, err := Restore(ctx, r, args, RestoreOptions{Workers: s.Workers, Progress: progressTo(c, "restore")})
 	if err != nil {
 		return nil, err
@@ -410,15 +421,11 @@ func (s *Service) handleKeyRemove(ctx context.Context, c *control.Call) (any, er
 	if args.KeyID == "" {
 		return nil, control.Usagef("key remove: name the KEY-ID to remove")
 	}
-	r, _, err := s.open(ctx, c, args.RepoArgs)
+	r, _, release, err := s.openLocked(ctx, c, args.RepoArgs, true)
 	if err != nil {
 		return nil, err
 	}
-	lease, err := r.Lock(ctx, true)
-	if err != nil {
-		return nil, err
-	}
-	defer lease.Release()
+	defer release()
 	return nil, r.RemoveKey(ctx, args.KeyID)
 }
 
