@@ -15,6 +15,57 @@ import (
 // OpQuery is the control operation behind `holdfast metrics`.
 const OpQuery = "monitor.query"
 
+// OpProcesses is the control operation behind `holdfast top`.
+const OpProcesses = "monitor.processes"
+
+// ProcessesJSON is the latest process sample as `holdfast top --json`
+// prints it.
+type ProcessesJSON struct {
+	At          time.Time     `json:"at"`
+	OverSeconds float64       `json:"over_seconds"`
+	Processes   []ProcessJSON `json:"processes"`
+}
+
+// ProcessJSON is one process of a sample. The I/O rates are absent where
+// the process's I/O counters cannot be read (another user's process, or an
+// OS that does not count them).
+type ProcessJSON struct {
+	PID                 int      `json:"pid"`
+	Name                string   `json:"name"`
+	User                string   `json:"user"`
+	CPURatio            float64  `json:"cpu_ratio"`
+	RSSBytes            uint64   `json:"rss_bytes"`
+	Threads             int      `json:"threads"`
+	ReadBytesPerSecond  *float64 `json:"read_bytes_per_second,omitempty"`
+	WriteBytesPerSecond *float64 `json:"write_bytes_per_second,omitempty"`
+}
+
+// NewProcessesJSON converts a sample.
+func NewProcessesJSON(p Processes) ProcessesJSON {
+	out := ProcessesJSON{At: p.At.UTC(), OverSeconds: p.Over.Seconds(), Processes: make([]ProcessJSON, len(p.Top))}
+	for i, pr := range p.Top {
+		j := ProcessJSON{PID: pr.PID, Name: pr.Name, User: pr.User, CPURatio: pr.CPURatio, RSSBytes: pr.RSSBytes, Threads: pr.Threads}
+		if pr.IOKnown {
+			r, w := pr.ReadBytesPerSec, pr.WriteBytesPerSec
+			j.ReadBytesPerSecond, j.WriteBytesPerSecond = &r, &w
+		}
+		out.Processes[i] = j
+	}
+	return out
+}
+
+func (s *Service) handleProcesses(ctx context.Context, c *control.Call) (any, error) {
+	var args struct{}
+	if err := c.Decode(&args); err != nil {
+		return nil, err
+	}
+	p, err := s.CurrentProcesses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewProcessesJSON(p), nil
+}
+
 // QueryArgs select series and a time range.
 type QueryArgs struct {
 	Names []string `json:"names,omitempty"` // series selectors such as cpu_usage_ratio{cpu="0"}; none: every series
@@ -48,6 +99,7 @@ func (s *Service) Register(r interface {
 	Handle(op string, h control.Handler)
 }) {
 	r.Handle(OpQuery, s.handleQuery)
+	r.Handle(OpProcesses, s.handleProcesses)
 }
 
 func (s *Service) handleQuery(ctx context.Context, c *control.Call) (any, error) {

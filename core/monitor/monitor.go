@@ -43,6 +43,17 @@ type Options struct {
 	Log      *slog.Logger
 	// Collector overrides the machine's collector (tests).
 	Collector *collect.Collector
+
+	// ProcessInterval is how often the top processes are sampled
+	// (default 5 s); ProcessWatchInterval how often while a view watches
+	// them (WatchProcesses; default 1 s). ProcessTop is N in "top N by CPU
+	// and top N by memory" (default 10).
+	ProcessInterval      time.Duration
+	ProcessWatchInterval time.Duration
+	ProcessTop           int
+	// ProcessSource overrides where the process table is read (tests);
+	// default the Collector.
+	ProcessSource ProcessSource
 }
 
 // Service samples the machine and keeps its history.
@@ -53,11 +64,19 @@ type Service struct {
 	db   *tsdb.DB
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	keys   map[string]keyed // by name and labels
-	latest Tick
-	cancel context.CancelFunc
-	done   chan struct{}
+	procs    ProcessSource
+	clock    clock
+	procWake chan struct{}
+	procDone chan struct{}
+
+	mu         sync.Mutex
+	keys       map[string]keyed // by name and labels
+	latest     Tick
+	procLatest Processes
+	watchers   int
+	started    bool
+	cancel     context.CancelFunc
+	done       chan struct{}
 }
 
 type keyed struct {
@@ -71,6 +90,15 @@ type keyed struct {
 func New(db *bolt.DB, b *bus.Bus, opts Options) (*Service, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = time.Second
+	}
+	if opts.ProcessInterval <= 0 {
+		opts.ProcessInterval = DefaultProcessInterval
+	}
+	if opts.ProcessWatchInterval <= 0 {
+		opts.ProcessWatchInterval = DefaultProcessWatchInterval
+	}
+	if opts.ProcessTop <= 0 {
+		opts.ProcessTop = DefaultProcessTop
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
@@ -86,7 +114,14 @@ func New(db *bolt.DB, b *bus.Bus, opts Options) (*Service, error) {
 	if col == nil {
 		col = collect.New(collect.Options{Log: opts.Log})
 	}
-	return &Service{opts: opts, bus: b, col: col, db: t, log: opts.Log, keys: map[string]keyed{}}, nil
+	procs := opts.ProcessSource
+	if procs == nil {
+		procs = col
+	}
+	return &Service{
+		opts: opts, bus: b, col: col, db: t, log: opts.Log, keys: map[string]keyed{},
+		procs: procs, clock: realClock{}, procWake: make(chan struct{}, 1),
+	}, nil
 }
 
 // Name implements the engine's Service.
@@ -96,7 +131,12 @@ func (s *Service) Name() string { return "monitor" }
 func (s *Service) Start(ctx context.Context) error {
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.done = make(chan struct{})
+	s.procDone = make(chan struct{})
+	s.mu.Lock()
+	s.started = true
+	s.mu.Unlock()
 	go s.run(ctx)
+	go s.runProcesses(ctx)
 	return nil
 }
 
@@ -104,9 +144,11 @@ func (s *Service) Start(ctx context.Context) error {
 func (s *Service) Stop(ctx context.Context) error {
 	if s.cancel != nil {
 		s.cancel()
-		select {
-		case <-s.done:
-		case <-ctx.Done():
+		for _, done := range []chan struct{}{s.done, s.procDone} {
+			select {
+			case <-done:
+			case <-ctx.Done():
+			}
 		}
 	}
 	return s.db.Close()
