@@ -27,6 +27,7 @@ type Config struct {
 	UI      UI      `toml:"ui"`
 	Control Control `toml:"control"`
 	Monitor Monitor `toml:"monitor"`
+	Tasks   Tasks   `toml:"tasks"`
 }
 
 // General is the [general] table.
@@ -103,6 +104,7 @@ func Default() Config {
 			RawRetention: Duration{24 * time.Hour}, MinuteRetention: Duration{90 * 24 * time.Hour},
 			HourRetention: Duration{2 * 365 * 24 * time.Hour},
 		},
+		Tasks: defaultTasks(),
 	}
 }
 
@@ -183,6 +185,7 @@ func (c Config) problems() []problem {
 		add(toml.Key{"control", "client_timeout"}, "%s is not between %s and %s",
 			c.Control.ClientTimeout, Duration{minClientTimeout}, Duration{maxClientTimeout})
 	}
+	ps = append(ps, c.Tasks.problems()...)
 	return ps
 }
 

@@ -277,8 +277,8 @@ func TestWriteDefaultRoundTrip(t *testing.T) {
 			t.Errorf("line %d %q has no comment above it", i+1, l)
 		}
 	}
-	if keys != 13 {
-		t.Errorf("default file has %d keys, want 13:\n%s", keys, data)
+	if keys != 16 {
+		t.Errorf("default file has %d keys, want 16:\n%s", keys, data)
 	}
 }
 

@@ -73,5 +73,6 @@ func defaultFile() []byte {
 	line(`# Serve Prometheus /metrics on this host:port, e.g. "127.0.0.1:9720"; empty`)
 	line(`# serves nothing. 'holdfast serve --metrics-listen' overrides it.`)
 	line("metrics_listen = %q", d.Monitor.MetricsListen)
+	writeTasks(line, d.Tasks)
 	return []byte(b.String())
 }
