@@ -364,67 +364,15 @@ func ParseRules(cfgs []RuleConfig) ([]Rule, error) {
 	rules := make([]Rule, 0, len(cfgs))
 	seen := map[string]bool{}
 	for i, c := range cfgs {
-		name := c.Name
-		if name == "" {
-			name = fmt.Sprintf("#%d", i+1)
-		}
-		bad := func(field, format string, args ...any) {
-			errs = append(errs, &RuleError{Rule: name, Field: field, Problem: fmt.Sprintf(format, args...)})
-		}
-		dur := func(field, s string) time.Duration {
-			if s == "" {
-				return 0
-			}
-			d, err := time.ParseDuration(s)
-			if err != nil {
-				bad(field, "not a duration (like \"10m\" or \"1h30m\"): %q", s)
-			}
-			return d
-		}
-		r := Rule{
-			Name:        c.Name,
-			Kind:        Kind(c.Kind),
-			Metric:      c.Metric,
-			Agg:         c.Agg,
-			Window:      dur("window", c.Window),
-			Op:          c.Op,
-			Raise:       c.Raise,
-			Clear:       c.Raise,
-			For:         dur("for", c.For),
-			Message:     c.Message,
-			Ratio:       c.RatioOf,
-			Within:      dur("within", c.Within),
-			ClearWithin: dur("clear_within", c.ClearWithin),
-			Match:       c.Match,
-			Disabled:    c.Disabled,
-		}
-		if r.Agg == "" {
-			r.Agg = "avg"
-		}
-		if c.Clear != nil {
-			r.Clear = *c.Clear
-		}
-		if c.Severity != "" || !c.Disabled {
-			if sev, err := ParseSeverity(c.Severity); err == nil {
-				r.Severity = sev
-			} else {
-				r.Severity = Severity(c.Severity)
-			}
+		r, err := parseRule(c, fmt.Sprintf("#%d", i+1), nil)
+		if err != nil {
+			errs = append(errs, unjoin(err)...)
 		}
 		if c.Name != "" {
 			if seen[c.Name] {
-				bad("name", "another rule has the same name")
+				errs = append(errs, &RuleError{Rule: c.Name, Field: "name", Problem: "another rule has the same name"})
 			}
 			seen[c.Name] = true
-		}
-		if err := ValidateRule(r, nil); err != nil {
-			var re *RuleError
-			for _, e := range unjoin(err) {
-				if errors.As(e, &re) && re.Rule == "" {
-					re.Rule = name
-				}
-				errs = append(errs, e)
-			}
 		}
 		rules = append(rules, r)
 	}
@@ -432,6 +380,92 @@ func ParseRules(cfgs []RuleConfig) ([]Rule, error) {
 		return nil, err
 	}
 	return rules, nil
+}
+
+// ParseRuleConfig turns one config table into a rule and validates it,
+// metrics included when knownMetrics is not nil (KnownMetric is what
+// config.toml is checked with). It is the one check shared by loading
+// config.toml and the rule editor. Every problem is a *RuleError naming the
+// field as config.toml does; several are joined with errors.Join.
+func ParseRuleConfig(c RuleConfig, knownMetrics func(string) bool) (Rule, error) {
+	return parseRule(c, "", knownMetrics)
+}
+
+// parseRule parses and validates c; unnamed is the rule's name in errors
+// when it has none.
+func parseRule(c RuleConfig, unnamed string, known func(string) bool) (Rule, error) {
+	name := c.Name
+	if name == "" {
+		name = unnamed
+	}
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &RuleError{Rule: name, Field: field, Problem: fmt.Sprintf(format, args...)})
+	}
+	dur := func(field, s string) time.Duration {
+		if s == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			bad(field, "not a duration (like \"10m\" or \"1h30m\"): %q", s)
+		}
+		return d
+	}
+	r := Rule{
+		Name:        c.Name,
+		Kind:        Kind(c.Kind),
+		Metric:      c.Metric,
+		Agg:         c.Agg,
+		Window:      dur("window", c.Window),
+		Op:          c.Op,
+		Raise:       c.Raise,
+		Clear:       c.Raise,
+		For:         dur("for", c.For),
+		Message:     c.Message,
+		Ratio:       c.RatioOf,
+		Within:      dur("within", c.Within),
+		ClearWithin: dur("clear_within", c.ClearWithin),
+		Match:       c.Match,
+		Disabled:    c.Disabled,
+	}
+	if r.Agg == "" && r.kind() == KindThreshold {
+		r.Agg = "avg"
+	}
+	if c.Clear != nil {
+		r.Clear = *c.Clear
+	}
+	if c.Severity != "" || !c.Disabled {
+		if sev, err := ParseSeverity(c.Severity); err == nil {
+			r.Severity = sev
+		} else {
+			r.Severity = Severity(c.Severity)
+		}
+	}
+	if err := ValidateRule(r, known); err != nil {
+		var re *RuleError
+		for _, e := range unjoin(err) {
+			if errors.As(e, &re) && re.Rule == "" {
+				re.Rule = name
+			}
+			// A duration that did not parse is reported once, as such.
+			if errors.As(e, &re) && re.Rule == name && durationBad(errs, re.Field) {
+				continue
+			}
+			errs = append(errs, e)
+		}
+	}
+	return r, errors.Join(errs...)
+}
+
+// durationBad reports whether errs already say field is not a duration.
+func durationBad(errs []error, field string) bool {
+	for _, e := range errs {
+		if re, ok := e.(*RuleError); ok && re.Field == field {
+			return true
+		}
+	}
+	return false
 }
 
 func unjoin(err error) []error {

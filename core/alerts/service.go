@@ -264,6 +264,40 @@ func (s *Service) SetQuietHours(q *QuietHours) error {
 	return nil
 }
 
+// Reconfigure applies new settings to the running service at once, as a
+// whole or not at all: the rules (validated with opts.KnownMetrics), and
+// opts' Notifiers, QuietHours and ReNotify. Other fields of opts are
+// ignored. Alerts of rules that are gone are closed into the history
+// without notification; alerts of rules that stay carry on and are judged
+// by the new thresholds from the next evaluation on.
+func (s *Service) Reconfigure(rules []Rule, opts Options) error {
+	cr, err := compileRules(rules, opts.KnownMetrics)
+	if err != nil {
+		return err
+	}
+	q, err := opts.QuietHours.compile()
+	if err != nil {
+		return fmt.Errorf("alerts: %w", err)
+	}
+	if opts.ReNotify < 0 {
+		return fmt.Errorf("alerts: re-notify interval %v is negative", opts.ReNotify)
+	}
+	s.mu.Lock()
+	now := s.now()
+	s.rules = cr
+	s.rulesGen++
+	s.notifiers = append([]Notifier(nil), opts.Notifiers...)
+	s.quiet = q
+	s.renotify = opts.ReNotify
+	ch := newChanges()
+	s.closeOrphansLocked(now, ch)
+	clear(s.ruleErrs)
+	err = s.st.commit(ch, now)
+	s.mu.Unlock()
+	s.finish(ch)
+	return err
+}
+
 // Name implements the engine's service interface.
 func (s *Service) Name() string { return "alerts" }
 
