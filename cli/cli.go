@@ -107,6 +107,7 @@ Run without a command to open the desktop app.`,
 	root.AddCommand(a.serveCommand(), a.statusCommand(), a.versionCommand())
 	root.AddCommand(a.backupCommands()...)
 	root.AddCommand(a.metricsCommand(), a.alertsCommand())
+	root.AddCommand(a.compareCommand())
 	root.AddCommand(a.topCommand())
 	return root
 }

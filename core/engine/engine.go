@@ -20,6 +20,7 @@ import (
 	"github.com/holdfast/holdfast/core/backup"
 	"github.com/holdfast/holdfast/core/bus"
 	"github.com/holdfast/holdfast/core/config"
+	"github.com/holdfast/holdfast/core/consistency"
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/home"
 	"github.com/holdfast/holdfast/core/monitor"
@@ -81,6 +82,8 @@ type Engine struct {
 	Monitor *monitor.Service
 	// Alerts evaluates metric rules and keeps event alerts.
 	Alerts *alerts.Service
+	// Consistency compares, verifies and repairs folders.
+	Consistency *consistency.Service
 
 	mu       sync.Mutex
 	services []Service
@@ -181,6 +184,10 @@ func Open(h *home.Home, opts Options) (*Engine, error) {
 	e.Alerts = al
 	al.Register(e.router)
 	e.Backup.Alerts = al
+	if err := e.openConsistency(); err != nil {
+		st.Close()
+		return fail(err)
+	}
 	if e.mode != ModeLocal {
 		e.services = append(e.services, mon, al)
 		addr := cfg.Monitor.MetricsListen
