@@ -25,8 +25,8 @@ HOLDFAST_GUI_PKGS=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev 
 HOLDFAST_DESKTOP_TEST_PKGS=(xvfb x11-apps x11-utils imagemagick dbus-x11 dunst libgl1-mesa-dri
   haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils)
 HOLDFAST_GO_DOWNLOAD_PKGS=(curl unzip ca-certificates)
-# Real programs the tests run against: Prometheus scrapes /metrics.
-HOLDFAST_TEST_PKGS=(prometheus)
+# Real programs the tests run against: Prometheus scrapes /metrics; rsync is the oracle of compare.
+HOLDFAST_TEST_PKGS=(prometheus rsync)
 
 deps_log() { printf 'holdfast: %s\n' "$*" >&2; }
 
