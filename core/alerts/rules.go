@@ -448,8 +448,10 @@ func parseRule(c RuleConfig, unnamed string, known func(string) bool) (Rule, err
 			if errors.As(e, &re) && re.Rule == "" {
 				re.Rule = name
 			}
-			// A duration that did not parse is reported once, as such.
-			if errors.As(e, &re) && re.Rule == name && durationBad(errs, re.Field) {
+			// A duration that did not parse is reported once, as such; an
+			// unset clear is raise, and a bad raise is reported as raise.
+			if errors.As(e, &re) && re.Rule == name && (durationBad(errs, re.Field) ||
+				re.Field == "clear" && c.Clear == nil && !finite(r.Raise)) {
 				continue
 			}
 			errs = append(errs, e)

@@ -85,3 +85,37 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// replaceAtomic replaces path with data, so that path holds either its old
+// contents or all of data, even across a crash: data is written and synced
+// to a temporary file in the same directory, renamed over path, and the
+// directory synced. The new file keeps path's mode (0600 if path is new).
+func replaceAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	mode := fs.FileMode(0o600)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create temporary file: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if tmp != "" {
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(mode); err != nil && runtime.GOOS != "windows" {
+		f.Close()
+		return fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if err := writeSync(f, data); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename into place: %w", err)
+	}
+	tmp = ""
+	return syncDir(dir)
+}

@@ -28,6 +28,7 @@ type Config struct {
 	Control Control `toml:"control"`
 	Monitor Monitor `toml:"monitor"`
 	Tasks   Tasks   `toml:"tasks"`
+	Alerts  Alerts  `toml:"alerts"`
 }
 
 // General is the [general] table.
@@ -104,7 +105,8 @@ func Default() Config {
 			RawRetention: Duration{24 * time.Hour}, MinuteRetention: Duration{90 * 24 * time.Hour},
 			HourRetention: Duration{2 * 365 * 24 * time.Hour},
 		},
-		Tasks: defaultTasks(),
+		Tasks:  defaultTasks(),
+		Alerts: defaultAlerts(),
 	}
 }
 
@@ -124,7 +126,7 @@ func (c Config) DeviceName() string {
 // value, as an *Error without File or Line. It returns nil if c is valid.
 func (c Config) Validate() error {
 	if ps := c.problems(); len(ps) > 0 {
-		return &Error{Key: ps[0].key.String(), Msg: ps[0].msg}
+		return &Error{Key: ps[0].keyString(), Msg: ps[0].msg, Err: ps[0].err}
 	}
 	return nil
 }
@@ -135,6 +137,17 @@ type problem struct {
 	line int    // 1-based; 0 if not known (yet)
 	msg  string // includes the key where it reads naturally
 	err  error  // underlying error, if any
+}
+
+// keyString is the problem's key as Error.Key gives it: dotted, and
+// ending at the array of tables for a key inside one ("alerts.rule").
+func (p problem) keyString() string {
+	for i, part := range p.key {
+		if isElem(part) {
+			return p.key[:i].String()
+		}
+	}
+	return p.key.String()
 }
 
 // problems returns every invalid value in c.
@@ -186,6 +199,7 @@ func (c Config) problems() []problem {
 			c.Control.ClientTimeout, Duration{minClientTimeout}, Duration{maxClientTimeout})
 	}
 	ps = append(ps, c.Tasks.problems()...)
+	ps = append(ps, c.Alerts.alertProblems()...)
 	return ps
 }
 
@@ -231,7 +245,7 @@ func Load(path string) (Config, error) {
 	}
 	c, p := parse(string(data))
 	if p != nil {
-		return Config{}, &Error{File: filepath.Base(path), Line: p.line, Key: p.key.String(), Msg: p.msg, Err: p.err}
+		return Config{}, &Error{File: filepath.Base(path), Line: p.line, Key: p.keyString(), Msg: p.msg, Err: p.err}
 	}
 	return c, nil
 }
@@ -256,6 +270,7 @@ func parse(text string) (Config, *problem) {
 		// checkShape should have caught anything the decoder rejects.
 		return Config{}, parseProblem(text, "cannot decode", err)
 	}
+	c.Alerts.normalize()
 	if ps := c.problems(); len(ps) > 0 {
 		return Config{}, first(text, ps)
 	}

@@ -12,6 +12,10 @@ import (
 // to the first line that defines it: a [table] or [[table]] header, or a
 // "key = value" line, including dotted and quoted keys.
 //
+// Each table of an array of tables ([[alerts.rule]]) is told apart by a
+// ruleElem part after the array's key: the third rule's metric is
+// alerts.rule.<ruleElem(2)>.metric.
+//
 // BurntSushi/toml does not expose key positions, so this is a light scan of
 // the text rather than a parser. It skips the insides of multi-line strings
 // and ignores lines it does not understand.
@@ -19,6 +23,19 @@ type lineIndex map[string]int
 
 func indexLines(text string) lineIndex {
 	idx := lineIndex{}
+	arrays := map[string]int{} // tables seen so far per array of tables
+	// mark puts the ruleElem of the latest table after every array of
+	// tables key contains.
+	mark := func(key toml.Key) toml.Key {
+		var out toml.Key
+		for i := range key {
+			out = append(out, key[i])
+			if n := arrays[key[:i+1].String()]; n > 0 {
+				out = append(out, ruleElem(n-1))
+			}
+		}
+		return out
+	}
 	var table toml.Key
 	var inString string // closing delimiter while inside a multi-line string
 	for i, line := range strings.Split(text, "\n") {
@@ -41,8 +58,12 @@ func indexLines(text string) lineIndex {
 			}
 			key, rest, ok := parseKey(h)
 			if ok && strings.HasPrefix(rest, closing) {
-				table = key
-				idx.add(key, n)
+				idx.add(mark(key), n) // the array itself, at its first table
+				if closing == "]]" {
+					arrays[key.String()]++
+				}
+				table = mark(key)
+				idx.add(table, n)
 			}
 			continue
 		}

@@ -74,5 +74,6 @@ func defaultFile() []byte {
 	line(`# serves nothing. 'holdfast serve --metrics-listen' overrides it.`)
 	line("metrics_listen = %q", d.Monitor.MetricsListen)
 	writeTasks(line, d.Tasks)
+	writeAlerts(line, d.Alerts)
 	return []byte(b.String())
 }
