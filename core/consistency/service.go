@@ -69,6 +69,7 @@ func NewService(db *bolt.DB, homeDir string, b *backup.Service, log *slog.Logger
 // Register adds the consistency operations to r.
 func (s *Service) Register(r Router) {
 	r.Handle(OpCompare, s.handleCompare)
+	r.Handle(OpVerify, s.handleVerify)
 }
 
 // ScanFolder brings the index of the folder at abs up to date — every

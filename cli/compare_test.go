@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/holdfast/holdfast/core/consistency"
+)
+
+// TestConsistencyCommands drives compare and verify through the real
+// binary, with and without a running engine.
+func TestConsistencyCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "holdfast")
+	build := exec.Command("go", "build", "-o", bin, "..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, withEngine := range []bool{true, false} {
+		name := "standalone"
+		if withEngine {
+			name = "engine"
+		}
+		t.Run(name, func(t *testing.T) { consistencyScenario(t, bin, withEngine) })
+	}
+}
+
+// hf runs the binary on one home.
+type hf struct {
+	t    *testing.T
+	bin  string
+	home string
+	dir  string
+}
+
+func (h hf) run(args ...string) (int, string, string) {
+	cmd := exec.Command(h.bin, append(args, "--home", h.home)...)
+	cmd.Dir = h.dir
+	cmd.Env = append(os.Environ(), "HOLDFAST_PASSWORD=pw")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return exitCode(err), stdout.String(), stderr.String()
+}
+
+func (h hf) serve() {
+	serve := exec.Command(h.bin, "serve", "--home", h.home)
+	serve.Env = append(os.Environ(), "HOLDFAST_PASSWORD=")
+	if err := serve.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { serve.Process.Signal(os.Interrupt); serve.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, _ := exec.Command(h.bin, "status", "--home", h.home, "--json").Output()
+		if bytes.Contains(out, []byte(`"running": true`)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatal("engine did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func consistencyScenario(t *testing.T, bin string, withEngine bool) {
+	work := t.TempDir()
+	h := hf{t: t, bin: bin, home: shortTemp(t), dir: work}
+	docs := filepath.Join(work, "Docs")
+	os.MkdirAll(filepath.Join(docs, "sub"), 0o755)
+	os.WriteFile(filepath.Join(docs, "a.txt"), []byte("alpha"), 0o644)
+	os.WriteFile(filepath.Join(docs, "sub", "b.txt"), []byte("bravo"), 0o644)
+	os.WriteFile(filepath.Join(docs, "n\xe9e"), []byte("latin-1"), 0o644)
+	if out, err := exec.Command("cp", "-a", docs, filepath.Join(work, "Copy")).CombinedOutput(); err != nil {
+		t.Fatal(err, string(out))
+	}
+	if withEngine {
+		h.serve()
+	}
+
+	code, out, errOut := h.run("compare", "Docs", "Copy")
+	if code != 0 || !strings.Contains(out, "Identical: 4 entries") {
+		t.Errorf("compare of copies: %d %q %q", code, out, errOut)
+	}
+	os.WriteFile(filepath.Join(work, "Copy", "n\xe9e"), []byte("changed"), 0o644)
+	os.Remove(filepath.Join(work, "Copy", "a.txt"))
+	code, out, _ = h.run("compare", "Docs", "Copy", "--json")
+	var rep consistency.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 3 {
+		t.Fatalf("compare --json: %d %v %s", code, err, out)
+	}
+	if len(rep.Missing) != 1 || rep.Missing[0].Path != "a.txt" || len(rep.Modified) != 1 || rep.Modified[0].PathB64 == "" || rep.Score >= 100 {
+		t.Errorf("compare report %s", out)
+	}
+	code, _, _ = h.run("compare", "Docs")
+	if code != 2 {
+		t.Errorf("compare with one operand: exit %d", code)
+	}
+	code, _, errOut = h.run("compare", "Docs", "snapshot:latest")
+	if code != 2 || !strings.Contains(errOut, "--repo") {
+		t.Errorf("snapshot without --repo: exit %d %q", code, errOut)
+	}
+
+	if code, out, errOut := h.run("init", "--repo", "repo"); code != 0 {
+		t.Fatalf("init: %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut := h.run("backup", "--repo", "repo", "Docs"); code != 0 {
+		t.Fatalf("backup: %d %s %s", code, out, errOut)
+	}
+	code, out, _ = h.run("compare", "Docs", "snapshot:latest", "--repo", "repo")
+	if code != 0 {
+		t.Errorf("folder vs its snapshot: %d %s", code, out)
+	}
+	code, out, _ = h.run("verify", "--repo", "repo", "Docs")
+	if code != 0 || !strings.Contains(out, "0 corrupt, 0 missing") {
+		t.Errorf("verify clean: %d %s", code, out)
+	}
+
+	fa := filepath.Join(docs, "a.txt")
+	fi, _ := os.Stat(fa)
+	os.WriteFile(fa, []byte("ALPHA"), 0o644)
+	os.Chtimes(fa, fi.ModTime(), fi.ModTime())
+	os.Remove(filepath.Join(docs, "sub", "b.txt"))
+	code, out, _ = h.run("verify", "--repo", "repo", "Docs")
+	if code != 3 || !strings.Contains(out, "corrupt   a.txt") || !strings.Contains(out, "missing   sub/b.txt") {
+		t.Errorf("verify: %d %s", code, out)
+	}
+	code, out, _ = h.run("alerts", "--json")
+	if !strings.Contains(out, `"source": "consistency"`) {
+		t.Errorf("no consistency alert: %d %s", code, out)
+	}
+	code, out, _ = h.run("verify", "--repo", "repo", "Docs", "--deep", "--json")
+	var v consistency.VerifyResult
+	if err := json.Unmarshal([]byte(out), &v); err != nil || code != 3 || len(v.Corrupt) != 1 || len(v.Missing) != 1 || v.HashedFiles != 2 {
+		t.Errorf("verify --deep --json: %d %v %s", code, err, out)
+	}
+}
