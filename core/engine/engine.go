@@ -11,12 +11,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/holdfast/holdfast/core/alerts"
-	"github.com/holdfast/holdfast/core/alerts/notify"
+	"github.com/holdfast/holdfast/core/alerts/alertcfg"
 	"github.com/holdfast/holdfast/core/backup"
 	"github.com/holdfast/holdfast/core/bus"
 	"github.com/holdfast/holdfast/core/config"
@@ -169,13 +168,15 @@ func Open(h *home.Home, opts Options) (*Engine, error) {
 	}
 	e.Monitor = mon
 	mon.Register(e.router)
-	aopts := alerts.Options{
-		Source: mon, Rules: alerts.DefaultRules(runtime.NumCPU()), Log: log,
-		OnChange: func() { e.bus.Publish(AlertsChanged{}) },
+	// Rules, quiet hours, re-notify and notifiers come from [alerts];
+	// the app's editors change them live through alertcfg.Save.
+	aopts, err := alertcfg.Options(cfg.Alerts, e.AlertsEnv())
+	if err != nil {
+		st.Close()
+		return fail(err)
 	}
-	if e.mode == ModeDesktop {
-		aopts.Notifiers = []alerts.Notifier{&notify.Desktop{}}
-	}
+	aopts.Source, aopts.Log = mon, log
+	aopts.OnChange = func() { e.bus.Publish(AlertsChanged{}) }
 	al, err := alerts.New(st.DB(), aopts)
 	if err != nil {
 		st.Close()
@@ -296,6 +297,11 @@ func (e *Engine) Home() *home.Home { return e.home }
 
 // Config is the settings loaded at Open.
 func (e *Engine) Config() config.Config { return e.cfg }
+
+// AlertsEnv is what the [alerts] table is read against in this engine.
+func (e *Engine) AlertsEnv() alertcfg.Env {
+	return alertcfg.Env{Dir: e.home.Dir, Desktop: e.mode == ModeDesktop, Log: e.log}
+}
 
 // Store is the database.
 func (e *Engine) Store() *store.Store { return e.store }
