@@ -141,8 +141,16 @@ func (j *Job) validate() (schedule.Schedule, error) {
 			}
 		}
 	case ActionCheck, ActionVerify:
-		if len(j.Sources) > 0 {
-			return schedule.Schedule{}, fmt.Errorf("a %s job takes no --source (it works on the whole repository)", j.Action)
+		if j.Action == ActionCheck && len(j.Sources) > 0 {
+			return schedule.Schedule{}, errors.New("a check job takes no --source (it checks the whole repository)")
+		}
+		if j.Action == ActionVerify {
+			if len(j.Sources) != 1 || !filepath.IsAbs(j.Sources[0]) {
+				return schedule.Schedule{}, errors.New("a verify job needs one --source FOLDER, proved against its latest backup")
+			}
+			if fi, err := os.Stat(j.Sources[0]); err != nil || !fi.IsDir() {
+				return schedule.Schedule{}, fmt.Errorf("verify source %s is not a folder", j.Sources[0])
+			}
 		}
 		if !j.Retention.Empty() || j.Retention.Prune {
 			return schedule.Schedule{}, fmt.Errorf("a %s job takes no --keep-* rules (retention runs after backups)", j.Action)

@@ -623,7 +623,10 @@ func (s *Scheduler) request(j Job) (control.Request, error) {
 		if s.opts.HasOp == nil || !s.opts.HasOp(OpVerify) {
 			return control.Request{}, &permanentError{ErrNoVerify}
 		}
-		op, args = OpVerify, backup.RepoArgs{Repo: j.Repo}
+		if len(j.Sources) != 1 {
+			return control.Request{}, &permanentError{fmt.Errorf("job %s: a verify job needs one source folder", j.Name)}
+		}
+		op, args = OpVerify, verifyArgs{RepoArgs: backup.RepoArgs{Repo: j.Repo}, Folder: j.Sources[0]}
 	default:
 		return control.Request{}, &permanentError{fmt.Errorf("job %s: unknown action %q", j.Name, j.Action)}
 	}
@@ -632,6 +635,14 @@ func (s *Scheduler) request(j Job) (control.Request, error) {
 		return control.Request{}, &permanentError{err}
 	}
 	return control.Request{Op: op, Args: raw}, nil
+}
+
+// verifyArgs are what a verify job sends (the consistency engine's
+// VerifyArgs): the repository, and the folder to prove against its latest
+// backup.
+type verifyArgs struct {
+	backup.RepoArgs
+	Folder string `json:"folder"`
 }
 
 // ErrNoVerify refuses verify jobs while no engine serves verification.

@@ -470,13 +470,17 @@ func TestRetentionAfterBackup(t *testing.T) {
 func TestCheckAndVerifyJobs(t *testing.T) {
 	r := newRig(t)
 	r.add(AddArgs{Name: "weekly-check", Action: ActionCheck, Schedule: "@weekly"})
-	if _, err := r.s.Add(AddArgs{Name: "v", Action: ActionVerify, Repo: "nas", Schedule: "@daily"}); !errors.Is(err, ErrNoVerify) {
+	folder := t.TempDir()
+	if _, err := r.s.Add(AddArgs{Name: "v", Action: ActionVerify, Repo: "nas", Sources: []string{folder}, Schedule: "@daily"}); !errors.Is(err, ErrNoVerify) {
 		t.Fatalf("verify without the consistency engine: %v", err)
 	}
 	r.hasOp[OpVerify] = true
-	r.add(AddArgs{Name: "v", Action: ActionVerify, Schedule: "@daily"})
+	if _, err := r.s.Add(AddArgs{Name: "v", Action: ActionVerify, Repo: "nas", Schedule: "@daily"}); err == nil || !strings.Contains(err.Error(), "one --source FOLDER") {
+		t.Fatalf("verify without a folder: %v", err)
+	}
+	r.add(AddArgs{Name: "v", Action: ActionVerify, Sources: []string{folder}, Schedule: "@daily"})
 	r.tickAt(14 * time.Hour) // past midnight
-	if r.f.count() != 1 || r.f.last().req.Op != OpVerify {
+	if r.f.count() != 1 || r.f.last().req.Op != OpVerify || !strings.Contains(string(r.f.last().req.Args), `"folder":"`+folder+`"`) {
 		t.Fatalf("verify launch: %+v", r.f.launched)
 	}
 	r.tickAt(7 * 24 * time.Hour)
