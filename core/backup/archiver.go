@@ -18,6 +18,7 @@ import (
 
 	"github.com/holdfast/holdfast/core/backup/repo"
 	"github.com/holdfast/holdfast/core/content"
+	"github.com/holdfast/holdfast/core/tasks"
 )
 
 // indexSaveInterval bounds what an interrupted backup loses: packs written
@@ -549,6 +550,9 @@ func (a *archiver) readFile(ctx context.Context, job *fileJob, blobs chan<- blob
 	for attempt := 0; ; attempt++ {
 		var done int64
 		d, err := content.HashFile(ctx, job.path, buf, func(c content.Chunk, h content.Hash) error {
+			if err := tasks.Checkpoint(ctx); err != nil { // a paused task holds here
+				return err
+			}
 			a.bytesDone.Add(int64(c.Length))
 			done += int64(c.Length)
 			if a.repo.Has(repo.DataBlob, h) {

@@ -11,6 +11,7 @@ import (
 	"github.com/holdfast/holdfast/core/backup/repo"
 	"github.com/holdfast/holdfast/core/content"
 	"github.com/holdfast/holdfast/core/control"
+	"github.com/holdfast/holdfast/core/tasks"
 )
 
 // maxListed bounds the affected files a check names.
@@ -68,6 +69,9 @@ func Check(ctx context.Context, r *repo.Repository, readPercent float64, progres
 			ids = ids[:min(n, len(ids))]
 		}
 		for i, id := range ids {
+			if err := tasks.Checkpoint(ctx); err != nil { // a paused task holds here
+				return res, err
+			}
 			progress("reading packs", i, len(ids))
 			info, err := r.VerifyPack(ctx, id)
 			if ctx.Err() != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/holdfast/holdfast/core/backup/repo"
 	"github.com/holdfast/holdfast/core/content"
+	"github.com/holdfast/holdfast/core/tasks"
 )
 
 // RestoreOptions tune a restore.
@@ -324,6 +325,9 @@ func (rs *restorer) restoreFiles(ctx context.Context, files []restoreItem, verif
 		}
 		var off int64
 		for _, c := range it.node.Chunks {
+			if tasks.Checkpoint(ctx) != nil { // a paused task holds here
+				break
+			}
 			select {
 			case jobs <- chunkJob{f: f, offset: off, ref: c}:
 			case <-ctx.Done():

@@ -35,6 +35,23 @@ type Progress struct {
 	Total   int64   `json:"total,omitempty"`
 	Unit    string  `json:"unit,omitempty"`
 	Percent float64 `json:"percent,omitempty"`
+	// Counters are named figures of the work (files, bytes, errors…),
+	// each replacing the one of the same name reported before.
+	Counters []Counter `json:"counters,omitempty"`
+	// TaskID is set on the report that says the call became a task
+	// (see core/tasks); later reports leave it out.
+	TaskID uint64 `json:"task_id,omitempty"`
+}
+
+// Counter is one named figure of work in flight.
+type Counter struct {
+	Name  string `json:"name"`
+	Value int64  `json:"value"`
+	Total int64  `json:"total,omitempty"` // 0: not known
+	Unit  string `json:"unit,omitempty"`  // "files", "bytes"…
+	// Level is "" for an ordinary figure, "notice", "warning" or "error"
+	// for one that wants attention.
+	Level string `json:"level,omitempty"`
 }
 
 // Result ends a call.
@@ -42,6 +59,9 @@ type Result struct {
 	Exit  int             `json:"exit"`
 	Data  json.RawMessage `json:"data,omitempty"`
 	Error string          `json:"error,omitempty"`
+	// TaskID names the task that ran the call, for operations that run
+	// as tasks; 0 otherwise.
+	TaskID uint64 `json:"task_id,omitempty"`
 }
 
 // Err turns a failed result back into an error (nil when Error is empty).

@@ -17,6 +17,14 @@ import (
 // with ExitError.
 type Handler func(ctx context.Context, c *Call) (any, error)
 
+// DispatchFunc runs one request to its result.
+type DispatchFunc func(ctx context.Context, req Request, sink Sink) Result
+
+// Wrapper runs around the handler of an operation: it may hold the call
+// back, watch what it streams, or refuse it; next runs the handler itself.
+// The task runner wraps long operations this way.
+type Wrapper func(ctx context.Context, req Request, sink Sink, next DispatchFunc) Result
+
 // Sink receives what a call streams before its result.
 type Sink interface {
 	Progress(Progress)
@@ -76,7 +84,8 @@ type ActiveCall struct {
 type Router struct {
 	mu       sync.Mutex
 	handlers map[string]Handler
-	active   map[*Call]time.Time
+	wrappers map[string]Wrapper
+	active   map[*activeCall]time.Time
 	log      *slog.Logger
 
 	// OnChange, if set before calls arrive, is called (outside the lock)
@@ -89,7 +98,8 @@ func NewRouter(log *slog.Logger) *Router {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Router{handlers: make(map[string]Handler), active: make(map[*Call]time.Time), log: log}
+	return &Router{handlers: make(map[string]Handler), wrappers: make(map[string]Wrapper),
+		active: make(map[*activeCall]time.Time), log: log}
 }
 
 // Handle registers h for op, replacing any earlier handler.
@@ -98,6 +108,18 @@ func (r *Router) Handle(op string, h Handler) {
 	defer r.mu.Unlock()
 	r.handlers[op] = h
 }
+
+// Wrap makes every call of op go through w, replacing any earlier
+// wrapper of op. An operation may have a wrapper and no handler: the
+// wrapper then answers every call itself.
+func (r *Router) Wrap(op string, w Wrapper) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.wrappers[op] = w
+}
+
+// activeCall is one call in flight.
+type activeCall struct{ op string }
 
 // Has reports whether op has a handler.
 func (r *Router) Has(op string) bool {
@@ -113,7 +135,7 @@ func (r *Router) Active() []ActiveCall {
 	defer r.mu.Unlock()
 	out := make([]ActiveCall, 0, len(r.active))
 	for c, t := range r.active {
-		out = append(out, ActiveCall{Op: c.Op, Started: t})
+		out = append(out, ActiveCall{Op: c.op, Started: t})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
 	return out
@@ -125,16 +147,18 @@ func (r *Router) changed() {
 	}
 }
 
-// Dispatch runs the request's handler and returns its result. It never
-// panics: a panicking handler is a failed call.
-func (r *Router) Dispatch(ctx context.Context, req Request, sink Sink) (res Result) {
+// Dispatch runs the request, through its operation's wrapper if it has
+// one, and returns its result. It never panics: a panicking handler is a
+// failed call.
+func (r *Router) Dispatch(ctx context.Context, req Request, sink Sink) Result {
 	r.mu.Lock()
-	h, ok := r.handlers[req.Op]
+	_, ok := r.handlers[req.Op]
+	w := r.wrappers[req.Op]
 	r.mu.Unlock()
-	if !ok {
+	if !ok && w == nil {
 		return Result{Exit: ExitUsage, Error: fmt.Sprintf("unknown operation %q", req.Op)}
 	}
-	c := &Call{Request: req, sink: sink}
+	c := &activeCall{op: req.Op}
 	r.mu.Lock()
 	r.active[c] = time.Now()
 	r.mu.Unlock()
@@ -144,6 +168,36 @@ func (r *Router) Dispatch(ctx context.Context, req Request, sink Sink) (res Resu
 		delete(r.active, c)
 		r.mu.Unlock()
 		r.changed()
+	}()
+	if w != nil {
+		return r.wrapped(ctx, req, sink, w)
+	}
+	return r.Direct(ctx, req, sink)
+}
+
+// wrapped runs w, turning a panic in it into a failed call.
+func (r *Router) wrapped(ctx context.Context, req Request, sink Sink, w Wrapper) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("operation wrapper panicked", "op", req.Op, "panic", p, "stack", string(debug.Stack()))
+			res = Result{Exit: ExitError, Error: fmt.Sprintf("%s: internal error: %v", req.Op, p)}
+		}
+	}()
+	return w(ctx, req, sink, r.Direct)
+}
+
+// Direct runs the request's handler itself, without its wrapper and
+// without counting it among the calls in flight: it is what a wrapper's
+// next does. It never panics.
+func (r *Router) Direct(ctx context.Context, req Request, sink Sink) (res Result) {
+	r.mu.Lock()
+	h, ok := r.handlers[req.Op]
+	r.mu.Unlock()
+	if !ok {
+		return Result{Exit: ExitUsage, Error: fmt.Sprintf("unknown operation %q", req.Op)}
+	}
+	c := &Call{Request: req, sink: sink}
+	defer func() {
 		if p := recover(); p != nil {
 			r.log.Error("operation panicked", "op", req.Op, "panic", p, "stack", string(debug.Stack()))
 			res = Result{Exit: ExitError, Error: fmt.Sprintf("%s: internal error: %v", req.Op, p)}

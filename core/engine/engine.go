@@ -25,6 +25,8 @@ import (
 	"github.com/holdfast/holdfast/core/monitor"
 	"github.com/holdfast/holdfast/core/monitor/tsdb"
 	"github.com/holdfast/holdfast/core/store"
+	"github.com/holdfast/holdfast/core/tasks"
+	"github.com/holdfast/holdfast/core/tasks/jobs"
 )
 
 // Mode says how the engine runs.
@@ -81,8 +83,12 @@ type Engine struct {
 	Monitor *monitor.Service
 	// Alerts evaluates metric rules and keeps event alerts.
 	Alerts *alerts.Service
+	// Jobs keeps the jobs and runs them on their schedules.
+	Jobs *jobs.Scheduler
 	// Consistency compares, verifies and repairs folders.
 	Consistency *consistency.Service
+	// Tasks runs the long operations as tasks and keeps their history.
+	Tasks *tasks.Runner
 
 	mu       sync.Mutex
 	services []Service
@@ -145,6 +151,10 @@ func Open(h *home.Home, opts Options) (*Engine, error) {
 	e.registerBuiltins()
 	e.Backup = backup.NewService(st, h.Dir, log)
 	e.Backup.Register(e.router)
+	if err := e.openTasks(); err != nil {
+		st.Close()
+		return fail(err)
+	}
 	mopts := monitor.Options{
 		Interval: cfg.Monitor.Interval.Duration,
 		Log:      log,
@@ -199,6 +209,10 @@ func Open(h *home.Home, opts Options) (*Engine, error) {
 			e.services = append(e.services, &metricsServer{addr: addr, mon: mon, log: log})
 		}
 	}
+	if err := e.openJobs(); err != nil {
+		st.Close()
+		return fail(err)
+	}
 	return e, nil
 }
 
@@ -251,6 +265,7 @@ func (e *Engine) Stop() error {
 	}
 	e.stopped = true
 	e.bus.Publish(Stopping{})
+	e.stopTasks()
 	if e.ctl != nil {
 		e.ctl.Close(StopTimeout / 2)
 	}
