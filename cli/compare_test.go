@@ -143,4 +143,52 @@ func consistencyScenario(t *testing.T, bin string, withEngine bool) {
 	if err := json.Unmarshal([]byte(out), &v); err != nil || code != 3 || len(v.Corrupt) != 1 || len(v.Missing) != 1 || v.HashedFiles != 2 {
 		t.Errorf("verify --deep --json: %d %v %s", code, err, out)
 	}
+
+	// Watched folders: through a running engine compare uses the tree the
+	// watcher keeps, without reading anything.
+	code, out, errOut = h.run("watch", "add", "Docs")
+	if code != 0 {
+		t.Fatalf("watch add: %d %s %s", code, out, errOut)
+	}
+	code, _, _ = h.run("watch", "add", "no-such-dir")
+	if code != 1 {
+		t.Errorf("watch add of a missing folder: exit %d", code)
+	}
+	code, out, _ = h.run("watch", "list", "--json")
+	if code != 0 || !strings.Contains(out, docs) {
+		t.Errorf("watch list: %d %s", code, out)
+	}
+	if withEngine {
+		os.WriteFile(filepath.Join(docs, "fresh.txt"), []byte("fresh"), 0o644)
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			_, out, _ = h.run("compare", "Docs", "Copy", "--json")
+			var rep consistency.Report
+			json.Unmarshal([]byte(out), &rep)
+			seen := false
+			for _, e := range rep.Missing {
+				seen = seen || e.Path == "fresh.txt"
+			}
+			if seen {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the watched tree never showed fresh.txt: %s", out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		code, out, _ = h.run("compare", "Docs", "Docs", "--json")
+		var rep consistency.Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 || rep.HashedFiles != 0 {
+			t.Errorf("compare of a watched folder read files: %d %s", code, out)
+		}
+	}
+	code, out, _ = h.run("watch", "remove", "Docs")
+	if code != 0 {
+		t.Errorf("watch remove: %d %s", code, out)
+	}
+	code, _, _ = h.run("watch", "remove", "Docs")
+	if code != 2 {
+		t.Errorf("watch remove of an unwatched folder: exit %d", code)
+	}
 }

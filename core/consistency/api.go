@@ -16,9 +16,6 @@ const (
 	OpTrashList    = "consistency.trash.list"
 	OpTrashRestore = "consistency.trash.restore"
 	OpTrashEmpty   = "consistency.trash.empty"
-	OpWatchAdd     = "watch.add"
-	OpWatchRemove  = "watch.remove"
-	OpWatchList    = "watch.list"
 )
 
 // SnapshotPrefix marks a compare operand that names a snapshot:

@@ -27,6 +27,7 @@ import (
 	"github.com/holdfast/holdfast/core/store"
 	"github.com/holdfast/holdfast/core/tasks"
 	"github.com/holdfast/holdfast/core/tasks/jobs"
+	"github.com/holdfast/holdfast/core/watch"
 )
 
 // Mode says how the engine runs.
@@ -87,6 +88,8 @@ type Engine struct {
 	Jobs *jobs.Scheduler
 	// Consistency compares, verifies and repairs folders.
 	Consistency *consistency.Service
+	// Watch keeps the trees of watched folders current.
+	Watch *watch.Service
 	// Tasks runs the long operations as tasks and keeps their history.
 	Tasks *tasks.Runner
 
