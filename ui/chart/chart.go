@@ -170,6 +170,7 @@ func (c *Chart) Append(i int, p Point) {
 			pts[k] = p
 		}
 	}
+	s.Points = pts
 	s.Points = c.trim(pts)
 	c.Refresh()
 }

@@ -85,10 +85,13 @@ func bin(pts []Point, t0 time.Time, span time.Duration, n int, out *binned) {
 
 // plotter draws series into an image, reusing its buffers between frames.
 type plotter struct {
-	bins []binned
-	cov  []float32 // line coverage of the series being drawn
-	top  []float64 // per column, the highest (smallest y) pixel the line reaches
-	segs [][]seg   // per series, the segments of its line in pixels
+	bins  []binned
+	cov   []float32 // line coverage of the series being drawn
+	colLo []int32   // per column, the first row of cov touched
+	colHi []int32   // and the last (colLo > colHi: none)
+	top   []float64 // per column, the highest (smallest y) pixel the line reaches
+	rowA  []uint32  // per row, the fill's opacity (0..255)
+	segs  [][]seg   // per series, the segments of its line in pixels
 }
 
 type seg struct{ x0, y0, x1, y1 float64 }
@@ -109,7 +112,7 @@ func (pl *plotter) render(img *image.RGBA, series []Series, colors []color.NRGBA
 	clear(img.Pix)
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	if w <= 0 || h <= 0 || v.span <= 0 || !(v.hi > v.lo) {
+	if w <= 0 || h <= 0 || v.span <= 0 || !(v.hi > v.lo) || len(series) == 0 {
 		return
 	}
 	if len(pl.bins) < len(series) {
@@ -121,14 +124,21 @@ func (pl *plotter) render(img *image.RGBA, series []Series, colors []color.NRGBA
 	}
 	if len(pl.top) < w {
 		pl.top = make([]float64, w)
+		pl.colLo = make([]int32, w)
+		pl.colHi = make([]int32, w)
+	}
+	if len(pl.rowA) < h {
+		pl.rowA = make([]uint32, h)
 	}
 	top0 := v.marginPx
 	ph := float64(h) - 2*v.marginPx
 	if ph < 1 {
 		ph = 1
 	}
-	yOf := func(val float64) float64 { return top0 + (1-(val-v.lo)/(v.hi-v.lo))*ph }
-	xOf := func(t time.Time) float64 { return float64(t.Sub(v.t0)) / float64(v.span) * float64(w) }
+	yScale := ph / (v.hi - v.lo)
+	yOf := func(val float64) float64 { return top0 + (v.hi-val)*yScale }
+	xScale := float64(w) / float64(v.span)
+	xOf := func(t time.Time) float64 { return float64(t.Sub(v.t0)) * xScale }
 	bottom := top0 + ph
 
 	for i, s := range series {
@@ -147,31 +157,36 @@ func (pl *plotter) render(img *image.RGBA, series []Series, colors []color.NRGBA
 			for _, sg := range pl.segs[i] {
 				raiseTop(top, sg)
 			}
-			fillUnder(img, top, bottom, top0, ph, colors[i], v.fill)
+			pl.fillUnder(img, top, bottom, top0, ph, colors[i], v.fill)
 		}
 	}
 	hw := v.lineW / 2
+	cov := pl.cov[:w*h]
+	lo, hi := pl.colLo[:w], pl.colHi[:w]
 	for i := range series {
-		cov := pl.cov[:w*h]
-		minX, minY, maxX, maxY := w, h, -1, -1
-		for _, sg := range pl.segs[i] {
-			x0, y0, x1, y1 := stroke(cov, w, h, sg, hw)
-			minX, minY = min(minX, x0), min(minY, y0)
-			maxX, maxY = max(maxX, x1), max(maxY, y1)
+		for x := range lo {
+			lo[x], hi[x] = int32(h), -1
 		}
-		composite(img, cov, w, minX, minY, maxX, maxY, colors[i])
+		for _, sg := range pl.segs[i] {
+			stroke(cov, lo, hi, w, h, sg, hw)
+		}
+		composite(img, cov, h, lo, hi, colors[i])
 	}
 }
 
 // buildSegs turns binned columns into line segments in pixels: within a
 // column a vertical stroke from its minimum to its maximum, between columns
 // from the last sample of one to the first of the next, never across a gap.
+// Between neighbouring columns, instead of a one-pixel-wide segment, both
+// columns' strokes are stretched to meet halfway: the same line for half
+// the pixels to cover.
 func buildSegs(out []seg, bn *binned, xOf func(time.Time) float64, yOf func(float64) float64) []seg {
 	var px, py float64
 	have := false
 	if bn.hasBefore {
 		px, py, have = xOf(bn.before.T), yOf(bn.before.V), true
 	}
+	prevCol, prevSeg := -2, -1
 	for c := range bn.cols {
 		col := &bn.cols[c]
 		if col.n == 0 {
@@ -182,11 +197,19 @@ func buildSegs(out []seg, bn *binned, xOf func(time.Time) float64, yOf func(floa
 			have = false
 		}
 		yf := yOf(col.first)
-		if have {
+		top, bot := yOf(col.max), yOf(col.min)
+		switch {
+		case have && prevCol == c-1:
+			mid := (py + yf) / 2
+			p := &out[prevSeg]
+			p.y0, p.y1 = min(p.y0, mid), max(p.y1, mid)
+			top, bot = min(top, mid), max(bot, mid)
+		case have:
 			out = append(out, seg{px, py, x, yf})
 		}
 		// Always at least a dot, so that a lone sample between gaps shows.
-		out = append(out, seg{x, yOf(col.max), x, yOf(col.min)})
+		out = append(out, seg{x, top, x, bot})
+		prevCol, prevSeg = c, len(out)-1
 		px, py, have = x, yOf(col.last), true
 	}
 	if have && bn.hasAfter && !bn.trailBreak {
@@ -222,124 +245,189 @@ func raiseTop(top []float64, sg seg) {
 
 // fillUnder fills each column from its top down to bottom with col, fading
 // from opacity alpha at the top of the plot to a tenth of it at the bottom.
-func fillUnder(img *image.RGBA, top []float64, bottom, plotTop, ph float64, col color.NRGBA, alpha float64) {
+// It walks the image row by row, the order its memory is in.
+func (pl *plotter) fillUnder(img *image.RGBA, top []float64, bottom, plotTop, ph float64, col color.NRGBA, alpha float64) {
 	h := img.Bounds().Dy()
+	w := len(top)
 	yb := min(int(math.Ceil(bottom)), h)
-	ca := alpha * float64(col.A) / 255
+	ca := alpha * float64(col.A)
+	rowA := pl.rowA[:h]
+	for y := range rowA {
+		f := (float64(y) + 0.5 - plotTop) / ph
+		f = min(max(f, 0), 1)
+		rowA[y] = uint32(ca*(1-0.9*f) + 0.5)
+	}
+	// Per column: the first row (or h if none) and its coverage in 1/256.
+	start, frac := pl.colLo[:w], pl.colHi[:w]
+	ymin := h
 	for x, t := range top {
 		if math.IsInf(t, 1) || t >= bottom {
+			start[x] = int32(h)
 			continue
 		}
-		ys := max(int(math.Floor(t)), 0)
-		for y := ys; y < yb; y++ {
-			cover := 1.0
-			if y == ys {
-				cover = float64(ys+1) - t
+		t = max(t, 0)
+		ys := int(t)
+		start[x], frac[x] = int32(ys), int32((float64(ys+1)-t)*256+0.5)
+		ymin = min(ymin, ys)
+	}
+	cr, cg, cb := uint32(col.R), uint32(col.G), uint32(col.B)
+	bottomRow := int(bottom)
+	bottomFrac := uint32((bottom-float64(bottomRow))*256 + 0.5)
+	for y := ymin; y < yb; y++ {
+		a0 := rowA[y]
+		if y == bottomRow {
+			a0 = a0 * bottomFrac >> 8
+		}
+		if a0 == 0 {
+			continue
+		}
+		pix := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		row := newPaint(cr, cg, cb, a0)
+		for x := 0; x < w; x++ {
+			s := int(start[x])
+			switch {
+			case y > s:
+				blend((*[4]uint8)(pix[4*x:]), &row)
+			case y == s:
+				edge := newPaint(cr, cg, cb, a0*uint32(frac[x])>>8)
+				blend((*[4]uint8)(pix[4*x:]), &edge)
 			}
-			if y+1 > int(bottom) {
-				cover = math.Min(cover, bottom-float64(y))
-			}
-			f := (float64(y) + 0.5 - plotTop) / ph
-			a := ca * cover * (1 - 0.9*f)
-			blend(img, x, y, col, a)
 		}
 	}
 }
 
-// stroke adds the coverage of a segment of half-width hw to cov (keeping the
-// maximum, so joints are not darker) and returns the pixel box it touched.
-func stroke(cov []float32, w, h int, sg seg, hw float64) (bx0, by0, bx1, by1 int) {
+// stroke adds the coverage of a segment of half-width hw to cov, which is
+// column-major (h rows per column), keeping the maximum so that joints are
+// not darker, and widens each column's range of touched rows. Coverage is
+// r - distance to the segment, r = hw + 0.5: a one-pixel ramp at the edge.
+// Along a column the distance to the line and the projection on it change
+// linearly, so only pixels beyond the ends need a square root.
+func stroke(cov []float32, colLo, colHi []int32, w, h int, sg seg, hw float64) {
 	x0, y0, x1, y1 := sg.x0, sg.y0, sg.x1, sg.y1
-	r := hw + 1
-	bx0 = max(int(math.Floor(math.Min(x0, x1)-r)), 0)
-	bx1 = min(int(math.Ceil(math.Max(x0, x1)+r)), w-1)
-	by0, by1 = h, -1
-	if bx0 > bx1 {
-		return w, h, -1, -1
+	r := hw + 0.5
+	minx, maxx := x0, x1
+	if minx > maxx {
+		minx, maxx = maxx, minx
 	}
+	// Pixel centres (cx+0.5) within r of [minx, maxx].
+	bx0 := max(int(math.Ceil(minx-r-0.5)), 0)
+	bx1 := min(int(math.Floor(maxx+r-0.5)), w-1)
 	dx, dy := x1-x0, y1-y0
 	l2 := dx*dx + dy*dy
-	edge := hw + 0.5
+	l := math.Sqrt(l2)
+	vertical := math.Abs(dx) < 1e-9
 	for cx := bx0; cx <= bx1; cx++ {
 		xc := float64(cx) + 0.5
 		var ya, yb float64
-		if math.Abs(dx) < 1e-9 {
-			ya, yb = math.Min(y0, y1), math.Max(y0, y1)
+		if vertical {
+			ya, yb = y0, y1
 		} else {
 			ta := (xc - r - x0) / dx
 			tb := (xc + r - x0) / dx
 			if ta > tb {
 				ta, tb = tb, ta
 			}
-			if tb < 0 || ta > 1 {
-				// Only an end cap could reach this column.
-				ta, tb = math.Max(0, math.Min(ta, 1)), math.Max(0, math.Min(tb, 1))
+			ta, tb = max(ta, 0), min(tb, 1)
+			if ta > tb {
+				ta = tb
 			}
-			ta, tb = math.Max(ta, 0), math.Min(tb, 1)
 			ya, yb = y0+ta*dy, y0+tb*dy
-			if ya > yb {
-				ya, yb = yb, ya
-			}
 		}
-		ry0 := max(int(math.Floor(ya-r)), 0)
-		ry1 := min(int(math.Ceil(yb+r)), h-1)
-		for cy := ry0; cy <= ry1; cy++ {
-			yc := float64(cy) + 0.5
-			t := 0.0
-			if l2 > 0 {
-				t = ((xc-x0)*dx + (yc-y0)*dy) / l2
-				if t < 0 {
-					t = 0
-				} else if t > 1 {
-					t = 1
+		if ya > yb {
+			ya, yb = yb, ya
+		}
+		ry0 := max(int(math.Ceil(ya-r-0.5)), 0)
+		ry1 := min(int(math.Floor(yb+r-0.5)), h-1)
+		if ry0 > ry1 {
+			continue
+		}
+		column := cov[cx*h : cx*h+h]
+		touched := false
+		if l2 == 0 {
+			for cy := ry0; cy <= ry1; cy++ {
+				ex, ey := x0-xc, y0-(float64(cy)+0.5)
+				if a := float32(r - math.Sqrt(ex*ex+ey*ey)); a > 0 {
+					if a > 1 {
+						a = 1
+					}
+					if a > column[cy] {
+						column[cy] = a
+					}
+					touched = true
 				}
 			}
-			ex, ey := x0+t*dx-xc, y0+t*dy-yc
-			a := edge - math.Sqrt(ex*ex+ey*ey)
-			if a <= 0 {
-				continue
+		} else {
+			// At the first row: projection t along the segment and signed
+			// distance s from its line; both step linearly per row.
+			yc := float64(ry0) + 0.5
+			t := ((xc-x0)*dx + (yc-y0)*dy) / l2
+			sd := ((xc-x0)*dy - (yc-y0)*dx) / l
+			dt, ds := dy/l2, -dx/l
+			for cy := ry0; cy <= ry1; cy, t, sd = cy+1, t+dt, sd+ds {
+				var d float64
+				switch {
+				case t < 0:
+					ex, ey := x0-xc, y0-(float64(cy)+0.5)
+					d = math.Sqrt(ex*ex + ey*ey)
+				case t > 1:
+					ex, ey := x1-xc, y1-(float64(cy)+0.5)
+					d = math.Sqrt(ex*ex + ey*ey)
+				default:
+					d = math.Abs(sd)
+				}
+				a := float32(r - d)
+				if a <= 0 {
+					continue
+				}
+				if a > 1 {
+					a = 1
+				}
+				if a > column[cy] {
+					column[cy] = a
+				}
+				touched = true
 			}
-			if a > 1 {
-				a = 1
-			}
-			i := cy*w + cx
-			if float32(a) > cov[i] {
-				cov[i] = float32(a)
-			}
-			by0, by1 = min(by0, cy), max(by1, cy)
+		}
+		if touched {
+			colLo[cx] = min(colLo[cx], int32(ry0))
+			colHi[cx] = max(colHi[cx], int32(ry1))
 		}
 	}
-	return bx0, by0, bx1, by1
 }
 
-// composite paints col through the coverage in the box, and clears the
-// coverage for the next series.
-func composite(img *image.RGBA, cov []float32, w, x0, y0, x1, y1 int, col color.NRGBA) {
-	ca := float64(col.A) / 255
-	for y := y0; y <= y1; y++ {
-		row := cov[y*w : y*w+w]
-		for x := x0; x <= x1; x++ {
-			if a := row[x]; a > 0 {
-				blend(img, x, y, col, float64(a)*ca)
-				row[x] = 0
+// composite paints col through the coverage (column-major, h rows) in the
+// touched rows of each column, and clears it for the next series.
+func composite(img *image.RGBA, cov []float32, h int, colLo, colHi []int32, col color.NRGBA) {
+	ca := float32(col.A)
+	cr, cg, cb := uint32(col.R), uint32(col.G), uint32(col.B)
+	for x := range colLo {
+		for y := int(colLo[x]); y <= int(colHi[x]); y++ {
+			i := x*h + y
+			if a := cov[i]; a > 0 {
+				p := newPaint(cr, cg, cb, min(uint32(a*ca+0.5), 255))
+				blend((*[4]uint8)(img.Pix[y*img.Stride+4*x:]), &p)
+				cov[i] = 0
 			}
 		}
 	}
 }
 
-// blend paints col at opacity a over the premultiplied pixel (x, y).
-func blend(img *image.RGBA, x, y int, col color.NRGBA, a float64) {
-	if a <= 0 {
-		return
-	}
-	if a > 1 {
-		a = 1
-	}
-	i := img.PixOffset(x, y)
-	p := img.Pix[i : i+4 : i+4]
-	k := 1 - a
-	p[0] = uint8(float64(col.R)*a + float64(p[0])*k + 0.5)
-	p[1] = uint8(float64(col.G)*a + float64(p[1])*k + 0.5)
-	p[2] = uint8(float64(col.B)*a + float64(p[2])*k + 0.5)
-	p[3] = uint8(255*a + float64(p[3])*k + 0.5)
+// paint is a colour at some opacity, ready to be blended: the colour
+// multiplied by the opacity in 256ths, and 256 minus that opacity.
+type paint struct{ r, g, b, a, k uint32 }
+
+// newPaint is (r, g, b) at opacity a in 0..255.
+func newPaint(r, g, b, a uint32) paint {
+	a += a >> 7 // 0..256, so that 255 is fully opaque
+	return paint{r*a + 128, g*a + 128, b*a + 128, 255*a + 128, 256 - a}
+}
+
+// blend paints c over the premultiplied pixel p. Small enough to be inlined
+// in the pixel loops.
+func blend(p *[4]uint8, c *paint) {
+	k := c.k
+	p[0] = uint8((c.r + uint32(p[0])*k) >> 8)
+	p[1] = uint8((c.g + uint32(p[1])*k) >> 8)
+	p[2] = uint8((c.b + uint32(p[2])*k) >> 8)
+	p[3] = uint8((c.a + uint32(p[3])*k) >> 8)
 }

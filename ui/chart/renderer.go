@@ -18,7 +18,7 @@ const (
 	lineWidth           = 1.5  // DIP
 	minTickSpacing      = 84   // DIP between time ticks at most densely
 	labelGap            = 6    // DIP between a y label and the plot
-	dotRadius           = 3.5  // DIP, the marks on the lines at the hovered time
+	dotRadius           = 3.5  // DIP, the marks on the lines at the hovered time (plus a 1.5 DIP ring)
 	tipPad              = 8    // DIP inside the tooltip
 	fillSingle          = 0.28 // fill opacity under a lone series
 	fillMany            = 0.12 // under each of several
@@ -58,7 +58,8 @@ type renderer struct {
 	legend  []legendEntry
 
 	cross   *canvas.Rectangle
-	dots    []*canvas.Circle
+	dots    []*canvas.Circle // on each line at the hovered time
+	rings   []*canvas.Circle // behind each dot, in the background colour
 	tipBg   *canvas.Rectangle
 	tipTime *canvas.Text
 	tipRows []legendEntry
@@ -442,8 +443,9 @@ func (r *renderer) updateHover(refresh bool) {
 			r.cross.Hide()
 			r.tipBg.Hide()
 			r.tipTime.Hide()
-			for _, d := range r.dots {
+			for i, d := range r.dots {
 				d.Hide()
+				r.rings[i].Hide()
 			}
 			for _, e := range r.tipRows {
 				e.swatch.Hide()
@@ -466,6 +468,7 @@ func (r *renderer) updateHover(refresh bool) {
 	// Values at tStar, and a dot on each line.
 	n := len(c.series)
 	r.dots = growCircles(r.dots, n)
+	r.rings = growCircles(r.rings, n)
 	r.tipRows = growEntries(r.tipRows, n)
 	pxTime := time.Duration(float64(r.v.span) / float64(r.plotSize.Width))
 	r.tipTime.Text = hoverTimeLabel(tStar, r.v.span)
@@ -479,14 +482,18 @@ func (r *renderer) updateHover(refresh bool) {
 		d := r.dots[i]
 		if ok && !math.IsNaN(val) && val >= r.v.lo-1e-12 && val <= r.v.hi+1e-12 {
 			y := r.plotPos.Y + float32(1-(val-r.v.lo)/(r.v.hi-r.v.lo))*r.plotSize.Height
+			ring := r.rings[i]
+			ring.FillColor = r.col.bg
+			ring.Move(fyne.NewPos(x-dotRadius-1.5, y-dotRadius-1.5))
+			ring.Resize(fyne.NewSize(2*dotRadius+3, 2*dotRadius+3))
+			ring.Show()
 			d.FillColor = r.seriesCols[i]
-			d.StrokeColor = r.col.bg
-			d.StrokeWidth = 1.5
 			d.Move(fyne.NewPos(x-dotRadius, y-dotRadius))
 			d.Resize(fyne.NewSize(2*dotRadius, 2*dotRadius))
 			d.Show()
 		} else {
 			d.Hide()
+			r.rings[i].Hide()
 		}
 		e := r.tipRows[i]
 		name := s.Name
@@ -511,6 +518,7 @@ func (r *renderer) updateHover(refresh bool) {
 	}
 	for i := n; i < len(r.dots); i++ {
 		r.dots[i].Hide()
+		r.rings[i].Hide()
 	}
 	for i := n; i < len(r.tipRows); i++ {
 		e := r.tipRows[i]
@@ -563,7 +571,8 @@ func (r *renderer) updateHover(refresh bool) {
 		canvas.Refresh(r.cross)
 		canvas.Refresh(r.tipBg)
 		canvas.Refresh(r.tipTime)
-		for _, d := range r.dots {
+		for i, d := range r.dots {
+			canvas.Refresh(r.rings[i])
 			canvas.Refresh(d)
 		}
 		for _, e := range r.tipRows {
@@ -658,8 +667,8 @@ func (r *renderer) collect() {
 		o = append(o, e.swatch, e.name, e.value)
 	}
 	o = append(o, r.cross)
-	for _, d := range r.dots {
-		o = append(o, d)
+	for i, d := range r.dots {
+		o = append(o, r.rings[i], d)
 	}
 	o = append(o, r.tipBg, r.tipTime)
 	for _, e := range r.tipRows {
