@@ -151,6 +151,20 @@ func (c *Chart) Append(i int, p Point) {
 	if i < 0 {
 		return
 	}
+	c.add(i, p)
+	c.Refresh()
+}
+
+// AppendValues appends one point at t to each series, values[i] to series
+// i, with a single refresh: the live tick of a chart of several series.
+func (c *Chart) AppendValues(t time.Time, values ...float64) {
+	for i, v := range values {
+		c.add(i, Point{T: t, V: v})
+	}
+	c.Refresh()
+}
+
+func (c *Chart) add(i int, p Point) {
 	for len(c.series) <= i {
 		c.series = append(c.series, Series{})
 	}
@@ -172,7 +186,6 @@ func (c *Chart) Append(i int, p Point) {
 	}
 	s.Points = pts
 	s.Points = c.trim(pts)
-	c.Refresh()
 }
 
 // trim drops the points that can no longer be seen: older than the window

@@ -74,7 +74,39 @@ func TestHoverReadout(t *testing.T) {
 	if got := r.tipRows[1].value.Text; got != "40 u" {
 		t.Errorf("b = %q", got)
 	}
-	test.MoveMouse(win.Canvas(), fyne.NewPos(1, 1))
+	// Moving on: the nearest sample to the pointer, not the pointer's time.
+	x = r.plotPos.X + r.plotSize.Width*40.3/60
+	c.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(x, y)}})
+	if a, b := r.tipRows[0].value.Text, r.tipRows[1].value.Text; a != "40 u" || b != "80 u" {
+		t.Errorf("at sample 40: a = %q, b = %q", a, b)
+	}
+	wantX := r.snap(r.plotPos.X + r.plotSize.Width*40/60)
+	if got := r.cross.Position().X; got != wantX {
+		t.Errorf("crosshair at %g, want %g", got, wantX)
+	}
+
+	// A gap reads as a dash.
+	pts := ramp(61, time.Second, func(i int) float64 { return float64(i) })
+	pts[40].V = math.NaN()
+	c.SetSeries([]Series{{Name: "a", Points: pts}, {Name: "b", Points: ramp(61, time.Second, func(i int) float64 { return 1 })}})
+	x = r.plotPos.X + r.plotSize.Width*40.3/60 // the y labels' width changed with the data
+	c.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(x, y)}})
+	if a, b := r.tipRows[0].value.Text, r.tipRows[1].value.Text; a != "–" || b != "1 u" {
+		t.Errorf("over a gap: a = %q, b = %q", a, b)
+	}
+
+	// Outside the plot, nothing.
+	c.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(2, y)}})
+	if !r.tipBg.Hidden {
+		t.Error("tooltip shown left of the plot")
+	}
+	c.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(x, y)}})
+
+	// The test driver's own pointer: leaving the chart hides the readout.
+	test.MoveMouse(win.Canvas(), fyne.NewPos(x, y))
+	if r.tipBg.Hidden {
+		t.Fatal("tooltip hidden while the pointer is on the chart")
+	}
 	c.MouseOut()
 	if !r.tipBg.Hidden || !r.cross.Hidden {
 		t.Fatal("tooltip still shown after mouse out")

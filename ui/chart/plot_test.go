@@ -211,6 +211,13 @@ func TestAppendDropsOld(t *testing.T) {
 		t.Errorf("series 1 kept %d points, want 100", n)
 	}
 
+	// One tick of several series at once.
+	c.AppendValues(base.Add(600*time.Second), 7, 8, 9, 10)
+	if len(c.series) != 4 || c.series[3].Points[0].V != 10 || lastValue(c.series[0].Points) != 7 {
+		t.Errorf("AppendValues: %d series", len(c.series))
+	}
+	c.series = c.series[:2]
+
 	// Out of order and duplicate times.
 	c.Append(2, Point{T: base.Add(2 * time.Second), V: 2})
 	c.Append(2, Point{T: base, V: 0})

@@ -16,7 +16,7 @@ const (
 	minWidth, minHeight = 200, 120
 	rasterMargin        = 3    // DIP above and below the plot area the raster extends, so strokes at the edges are whole
 	lineWidth           = 1.5  // DIP
-	minTickSpacing      = 84   // DIP between time ticks at most densely
+	tickGap             = 28   // DIP at least between time labels, when choosing the step
 	labelGap            = 6    // DIP between a y label and the plot
 	dotRadius           = 3.5  // DIP, the marks on the lines at the hovered time (plus a 1.5 DIP ring)
 	tipPad              = 8    // DIP inside the tooltip
@@ -202,8 +202,9 @@ func (r *renderer) update() {
 	var times []time.Time
 	var step timeStep
 	if !r.v.empty {
-		maxTicks := int(plotW / minTickSpacing)
-		step = chooseTimeStep(r.v.span, max(maxTicks, 2))
+		step = fitTimeStep(r.v.span, plotW, func(s timeStep) float32 {
+			return fyne.MeasureText(timeLabel(r.v.t1, s), capSize, fyne.TextStyle{}).Width
+		})
 		times = timeTicks(r.v.t0, r.v.t1, step)
 	}
 	r.xLabels = growTexts(r.xLabels, len(times))
@@ -403,6 +404,11 @@ func (r *renderer) generate(w, h int) image.Image {
 	scale := float64(r.scale)
 	if rs := r.raster.Size(); rs.Height > 0 {
 		scale = float64(h) / float64(rs.Height)
+	}
+	if len(r.seriesCols) < len(r.c.series) { // data changed without a Refresh
+		for i := len(r.seriesCols); i < len(r.c.series); i++ {
+			r.seriesCols = append(r.seriesCols, r.col.seriesColor(i, r.c.series[i].Color))
+		}
 	}
 	fill := fillSingle
 	if len(r.c.series) > 1 {

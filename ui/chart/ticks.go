@@ -141,6 +141,18 @@ func chooseTimeStep(span time.Duration, maxTicks int) timeStep {
 	return timeStep{months: 12 * n}
 }
 
+// fitTimeStep is the finest step whose labels, labelW wide, fit width with
+// tickGap between them; at least two ticks are allowed.
+func fitTimeStep(span time.Duration, width float32, labelW func(timeStep) float32) timeStep {
+	for _, s := range timeSteps {
+		n := max(int(width/(labelW(s)+tickGap)), 2)
+		if s.approx()*time.Duration(n) >= span {
+			return s
+		}
+	}
+	return chooseTimeStep(span, max(int(width/(labelW(timeSteps[len(timeSteps)-1])+tickGap)), 2))
+}
+
 // timeTicks lists the tick times in [t0, t1] for step s, aligned in
 // location: sub-day steps to local midnight, days to midnight, weeks to
 // Mondays, months to the first of the month.

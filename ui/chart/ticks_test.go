@@ -95,6 +95,23 @@ func TestChooseTimeStep(t *testing.T) {
 			t.Errorf("chooseTimeStep(%v) = %+v, want %+v", tc.span, got, tc.want)
 		}
 	}
+	// Steps fitted to the width and the labels' width.
+	label40 := func(timeStep) float32 { return 40 }
+	for _, tc := range []struct {
+		span  time.Duration
+		width float32
+		want  timeStep
+	}{
+		{30 * day, 345, timeStep{d: 7 * day}},
+		{30 * day, 1200, timeStep{d: 2 * day}},
+		{time.Hour, 800, timeStep{d: 10 * time.Minute}},
+		{time.Hour, 120, timeStep{d: 30 * time.Minute}},
+		{365 * day, 345, timeStep{months: 3}},
+	} {
+		if got := fitTimeStep(tc.span, tc.width, label40); got != tc.want {
+			t.Errorf("fitTimeStep(%v, %g) = %+v, want %+v", tc.span, tc.width, got, tc.want)
+		}
+	}
 	// A narrow plot gets coarser ticks.
 	if got := chooseTimeStep(time.Hour, 3); got != (timeStep{d: 30 * time.Minute}) {
 		t.Errorf("narrow 1h: %+v", got)
