@@ -21,7 +21,7 @@ const alActiveRowsShown = 3
 
 // alertsPage is the Alerts page: the active alerts first, each with
 // Acknowledge and Silence, then the history of those that ended, and the
-// metric rules in force. Its fields are read and written on the UI thread
+// editor of the metric rules (alerts_rules.go, alerts_ruledialog.go). Its fields are read and written on the UI thread
 // only.
 //
 // Its parts live in files of their own: alerts_ops.go (every call to the
@@ -57,7 +57,7 @@ type alertsPage struct {
 	historyList   *widget.List
 	historyNone   *widget.Label
 	historyArea   *fyne.Container
-	rulesList     *widget.List
+	rulesEd       *rulesEditor
 	rulesToggle   *widget.Button
 	rulesOpen     bool
 	rulesSplit    *container.Split // history above, rules below, while open
@@ -108,15 +108,7 @@ func (p *alertsPage) makeWidgets() {
 	p.historyNone.SetText("No alert has ended yet. Resolved, acknowledged and dismissed alerts are kept here.")
 	p.historyArea = container.NewStack(p.historyList)
 
-	p.rulesList = widget.NewList(
-		func() int { return len(p.rules) },
-		func() fyne.CanvasObject { return newRuleRow() },
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id < len(p.rules) {
-				o.(*ruleRow).set(p.rules[id])
-			}
-		})
-	p.rulesList.OnSelected = func(widget.ListItemID) { p.rulesList.UnselectAll() }
+	p.rulesEd = newRulesEditor(p)
 	p.rulesToggle = widget.NewButtonWithIcon("Rules", theme.MenuExpandIcon(), p.toggleRules)
 	p.rulesToggle.Alignment = widget.ButtonAlignLeading
 	p.rulesToggle.Importance = widget.LowImportance
@@ -161,7 +153,7 @@ func (p *alertsPage) layoutBody() {
 		if p.rulesSplit != nil {
 			offset = p.rulesSplit.Offset
 		}
-		p.rulesSplit = container.NewVSplit(p.root, container.NewBorder(rulesHead, nil, nil, nil, p.rulesList))
+		p.rulesSplit = container.NewVSplit(p.root, p.rulesEd.view(rulesHead))
 		p.rulesSplit.Offset = offset
 		o = p.rulesSplit
 	} else {
@@ -243,8 +235,8 @@ func (p *alertsPage) refreshAll() {
 	p.historyList.Refresh()
 
 	// Rules.
-	p.rulesToggle.SetText("Rules · " + alCount(len(p.rules), "metric rule", "metric rules") + " in force")
-	p.rulesList.Refresh()
+	p.rulesToggle.SetText(p.rulesEd.summary())
+	p.rulesEd.list.Refresh()
 }
 
 func (p *alertsPage) setRoot(o fyne.CanvasObject) {

@@ -54,10 +54,10 @@ func settingsPage(s *Shell) fyne.CanvasObject {
 		),
 		container.NewHBox(openHome),
 	))
-	hint := widget.NewLabel("To change a setting, edit config.toml (each key is explained there) and restart Holdfast.")
+	hint := widget.NewLabel("Alerts and notifications are saved from here. To change another setting, edit config.toml (each key is explained there) and restart Holdfast.")
 	hint.Wrapping = fyne.TextWrapWord
 	about := widget.NewCard("About", "", widget.NewLabel(version.Get(true).String()))
-	return container.NewVScroll(container.NewVBox(general, monitoring, hint, storage, about))
+	return container.NewVScroll(container.NewVBox(general, monitoring, newAlertSettings(s).view(), hint, storage, about))
 }
 
 // days says a retention in days (or hours below a day).

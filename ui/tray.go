@@ -1,17 +1,30 @@
 package ui
 
 import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"sync"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
+	"github.com/holdfast/holdfast/assets"
+	"github.com/holdfast/holdfast/core/alerts"
 	"github.com/holdfast/holdfast/core/engine"
 )
 
-// tray is the system tray icon and its menu.
+// tray is the system tray icon and its menu. The icon carries a badge in
+// the colour of the worst alert that wants attention; the status line
+// (and, where the tray host shows one, the tooltip) says what it is.
 type tray struct {
 	app    desktop.App
 	menu   *fyne.Menu
 	status *fyne.MenuItem
+	icon   fyne.Resource
 }
 
 func newTray(a desktop.App, s *Shell) *tray {
@@ -22,18 +35,113 @@ func newTray(a desktop.App, s *Shell) *tray {
 	quit := fyne.NewMenuItem("Quit", s.Quit)
 	quit.IsQuit = true
 	t.menu = fyne.NewMenu("Holdfast", open, fyne.NewMenuItemSeparator(), t.status, fyne.NewMenuItemSeparator(), quit)
-	t.update(s.eng.Status())
 	a.SetSystemTrayMenu(t.menu)
-	a.SetSystemTrayIcon(Icon)
+	t.update(s.eng.Status())
 	return t
 }
 
-// update mirrors the header's state line in the menu.
+// update mirrors the engine's state in the icon, the menu and the tooltip.
 func (t *tray) update(st engine.Status) {
-	text, _ := stateLine(st)
+	if icon := trayIcon(trayBadge(st)); icon != t.icon {
+		t.icon = icon
+		t.app.SetSystemTrayIcon(icon)
+	}
+	text := trayLine(st)
 	if t.status.Label == text {
 		return
 	}
 	t.status.Label = text
 	t.menu.Refresh()
+	setTrayTooltip("Holdfast · " + text)
+}
+
+// trayBadge is the severity the tray icon shows: that of the worst firing
+// alert, not acknowledged nor silenced; "" for none. Info alerts do not
+// mark the icon.
+func trayBadge(st engine.Status) alerts.Severity {
+	if !st.Running || st.Alerts.Firing == 0 {
+		return ""
+	}
+	if s := alerts.Severity(st.Alerts.Worst); s.Rank() >= alerts.SeverityWarning.Rank() {
+		return s
+	}
+	return ""
+}
+
+// trayLine is the tray's status line: "2 alerts: disk / almost full", or
+// the header's state line when nothing fires.
+func trayLine(st engine.Status) string {
+	if n := st.Alerts.Firing; st.Running && n > 0 {
+		return fmt.Sprintf("%s: %s", alCount(n, "alert", "alerts"), st.Alerts.Top)
+	}
+	text, _ := stateLine(st)
+	return text
+}
+
+// Badge colours: amber, orange, red.
+var trayBadgeColors = map[alerts.Severity]color.NRGBA{
+	alerts.SeverityWarning:  {0xF5, 0xA6, 0x23, 0xFF},
+	alerts.SeverityError:    {0xEE, 0x5A, 0x1F, 0xFF},
+	alerts.SeverityCritical: {0xD6, 0x1F, 0x1F, 0xFF},
+}
+
+var (
+	trayIconsMu sync.Mutex
+	trayIcons   = map[alerts.Severity]fyne.Resource{}
+)
+
+// trayIcon is the app icon with a badge for the severity ("" for the plain
+// icon), drawn once and cached.
+func trayIcon(sev alerts.Severity) fyne.Resource {
+	c, ok := trayBadgeColors[sev]
+	if !ok {
+		return Icon
+	}
+	trayIconsMu.Lock()
+	defer trayIconsMu.Unlock()
+	if r := trayIcons[sev]; r != nil {
+		return r
+	}
+	data, err := badgeIcon(assets.IconPNG, c)
+	if err != nil {
+		fyne.LogError("draw the tray badge", err)
+		return Icon
+	}
+	r := fyne.NewStaticResource("holdfast-"+string(sev)+".png", data)
+	trayIcons[sev] = r
+	return r
+}
+
+// badgeIcon draws a filled circle with a white ring in the lower right
+// quarter of a PNG icon, big enough to read at tray size.
+func badgeIcon(iconPNG []byte, c color.NRGBA) ([]byte, error) {
+	src, err := png.Decode(bytes.NewReader(iconPNG))
+	if err != nil {
+		return nil, fmt.Errorf("decode icon: %w", err)
+	}
+	b := src.Bounds()
+	img := image.NewNRGBA(b)
+	draw.Draw(img, b, src, b.Min, draw.Src)
+	size := float64(min(b.Dx(), b.Dy()))
+	r := size * 0.22
+	cx, cy := float64(b.Max.X)-r-size*0.02, float64(b.Max.Y)-r-size*0.02
+	ring := r + size*0.045
+	white := color.NRGBA{0xFF, 0xFF, 0xFF, 0xFF}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			dx, dy := float64(x)+0.5-cx, float64(y)+0.5-cy
+			d2 := dx*dx + dy*dy
+			switch {
+			case d2 <= r*r:
+				img.SetNRGBA(x, y, c)
+			case d2 <= ring*ring:
+				img.SetNRGBA(x, y, white)
+			}
+		}
+	}
+	var out bytes.Buffer
+	if err := png.Encode(&out, img); err != nil {
+		return nil, fmt.Errorf("encode icon: %w", err)
+	}
+	return out.Bytes(), nil
 }

@@ -13,7 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/holdfast/holdfast/core/alerts"
@@ -196,6 +198,26 @@ func Save(path string, svc *alerts.Service, a config.Alerts, env Env) (config.Co
 		return c, fmt.Errorf("saved, but not applied: %w", err)
 	}
 	return c, nil
+}
+
+// updateMu serialises Update within the process.
+var updateMu sync.Mutex
+
+// Update reads the settings file at path, lets change edit its [alerts]
+// table, and saves and applies the result as Save does. Editors that own
+// one part of the table (the rules, the channels) change only that part,
+// so they never undo each other's changes or a hand edit elsewhere.
+func Update(path string, svc *alerts.Service, env Env, change func(*config.Alerts)) (config.Config, error) {
+	updateMu.Lock()
+	defer updateMu.Unlock()
+	c, err := config.Load(path)
+	if err != nil {
+		return config.Config{}, err
+	}
+	a := c.Alerts
+	a.Rules = slices.Clone(a.Rules)
+	change(&a)
+	return Save(path, svc, a, env)
 }
 
 // Test sends a test notification through n and says how it went.
