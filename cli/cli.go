@@ -107,7 +107,7 @@ Run without a command to open the desktop app.`,
 	root.AddCommand(a.serveCommand(), a.statusCommand(), a.versionCommand())
 	root.AddCommand(a.backupCommands()...)
 	root.AddCommand(a.metricsCommand(), a.alertsCommand())
-	root.AddCommand(a.compareCommand(), a.verifyCommand(), a.watchCommand())
+	root.AddCommand(a.compareCommand(), a.verifyCommand(), a.watchCommand(), a.repairCommand(), a.trashCommand())
 	root.AddCommand(a.topCommand())
 	root.AddCommand(a.jobsCommand())
 	return root

@@ -144,6 +144,38 @@ func consistencyScenario(t *testing.T, bin string, withEngine bool) {
 		t.Errorf("verify --deep --json: %d %v %s", code, err, out)
 	}
 
+	// Repair: a plan first, then the corrupt and missing files, undone.
+	code, out, _ = h.run("repair", "--repo", "repo", "Docs", "--missing")
+	if code != 0 || !strings.Contains(out, "Plan: 2 steps") {
+		t.Errorf("repair plan: %d %s", code, out)
+	}
+	if b, _ := os.ReadFile(fa); string(b) != "ALPHA" {
+		t.Fatalf("the plan changed a.txt: %q", b)
+	}
+	code, out, errOut = h.run("repair", "--repo", "repo", "Docs", "--missing", "--apply", "--json")
+	var rr consistency.RepairResult
+	if err := json.Unmarshal([]byte(out), &rr); err != nil || code != 0 || !rr.Applied || rr.Failed != 0 {
+		t.Fatalf("repair --apply: %d %v %s %s", code, err, out, errOut)
+	}
+	if code, out, _ = h.run("verify", "--repo", "repo", "Docs"); code != 0 {
+		t.Errorf("verify after repair: %d %s", code, out)
+	}
+	code, out, _ = h.run("trash", "list")
+	if code != 0 || !strings.Contains(out, rr.ID) {
+		t.Errorf("trash list: %d %s", code, out)
+	}
+	code, out, _ = h.run("repair", "undo", rr.ID)
+	if code != 0 || !strings.Contains(out, "2 put back") {
+		t.Errorf("repair undo: %d %s", code, out)
+	}
+	if b, _ := os.ReadFile(fa); string(b) != "ALPHA" {
+		t.Errorf("undo did not put the corrupt a.txt back: %q", b)
+	}
+	code, out, _ = h.run("trash", "empty", "--json")
+	if code != 0 || !strings.Contains(out, rr.ID) {
+		t.Errorf("trash empty: %d %s", code, out)
+	}
+
 	// Watched folders: through a running engine compare uses the tree the
 	// watcher keeps, without reading anything.
 	code, out, errOut = h.run("watch", "add", "Docs")

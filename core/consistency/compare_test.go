@@ -33,7 +33,7 @@ func TestCompareRandomTrees(t *testing.T) {
 		a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 		os.Mkdir(a, 0o755)
 		genTree(t, rng, a, 60+rng.IntN(200))
-		copyTree(t, a, b)
+		cpA(t, a, b)
 
 		rep, err := Compare(context.Background(), scanLive(t, a), scanLive(t, b), Options{})
 		if err != nil {
@@ -83,7 +83,7 @@ func TestCompareDescendsOnlyWhereHashesDiffer(t *testing.T) {
 		os.MkdirAll(filepath.Join(a, d), 0o755)
 		os.WriteFile(filepath.Join(a, d, "f"), []byte(d), 0o644)
 	}
-	copyTree(t, a, b)
+	cpA(t, a, b)
 	os.WriteFile(filepath.Join(b, "x/deep/f"), []byte("changed"), 0o644)
 	old := time.Unix(1e9, 0)
 	os.Chtimes(filepath.Join(b, "y/deep/f"), old, old) // mtime only
@@ -129,7 +129,7 @@ func TestCompareBadInput(t *testing.T) {
 	os.WriteFile(filepath.Join(a, "n\xe9e"), []byte("latin-1 name"), 0o644)
 	os.Symlink("loop", filepath.Join(a, "loop")) // a symlink loop
 	os.Symlink(".", filepath.Join(a, "d", "self"))
-	copyTree(t, a, b)
+	cpA(t, a, b)
 	os.Rename(filepath.Join(b, "Readme.md"), filepath.Join(b, "README.md")) // case-only rename
 	os.WriteFile(filepath.Join(b, "n\xe9e"), []byte("other bytes!"), 0o644)
 
@@ -189,7 +189,7 @@ func TestCompareUnreadableIsNeverIdentical(t *testing.T) {
 	os.MkdirAll(a, 0o755)
 	os.WriteFile(filepath.Join(a, "secret"), []byte("s"), 0o644)
 	os.WriteFile(filepath.Join(a, "plain"), []byte("p"), 0o644)
-	copyTree(t, a, b)
+	cpA(t, a, b)
 
 	rep, err := Compare(context.Background(), withUnreadable(t, a, "secret"), withUnreadable(t, b, "secret"), Options{})
 	if err != nil {

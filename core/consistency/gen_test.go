@@ -73,8 +73,8 @@ func genTree(t *testing.T, rng *rand.Rand, root string, files int) {
 	}
 }
 
-// copyTree copies src to dst preserving modes and times.
-func copyTree(t *testing.T, src, dst string) {
+// cpA copies src to dst with cp -a, preserving modes and times.
+func cpA(t *testing.T, src, dst string) {
 	t.Helper()
 	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
 		t.Fatalf("cp -a: %v %s", err, out)

@@ -70,6 +70,11 @@ func NewService(db *bolt.DB, homeDir string, b *backup.Service, log *slog.Logger
 func (s *Service) Register(r Router) {
 	r.Handle(OpCompare, s.handleCompare)
 	r.Handle(OpVerify, s.handleVerify)
+	r.Handle(OpRepair, s.handleRepair)
+	r.Handle(OpRepairUndo, s.handleRepairUndo)
+	r.Handle(OpTrashList, s.handleTrashList)
+	r.Handle(OpTrashRestore, s.handleTrashRestore)
+	r.Handle(OpTrashEmpty, s.handleTrashEmpty)
 }
 
 // ScanFolder brings the index of the folder at abs up to date — every

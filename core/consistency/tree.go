@@ -198,3 +198,23 @@ func splitRel(p string) (dir, name string) {
 	}
 	return "", p
 }
+
+// Node returns the snapshot's node at rel (below this directory).
+func (s *Snapshot) Node(ctx context.Context, rel string) (*backup.Node, error) {
+	parent, name := splitRel(rel)
+	if _, err := s.Entries(ctx, parent); err != nil { // makes sure the parent's blob is known
+		return nil, err
+	}
+	s.mu.Lock()
+	h := s.blobs[parent]
+	s.mu.Unlock()
+	t, err := backup.LoadTree(ctx, s.r, h)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot directory %q: %w", parent, err)
+	}
+	n, ok := t.Find(name)
+	if !ok {
+		return nil, fmt.Errorf("snapshot: no %q", rel)
+	}
+	return n, nil
+}
