@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -17,8 +18,11 @@ import (
 )
 
 // dashboard shows this machine live: the latest sample of CPU, memory,
-// disk and network, how full each filesystem is, and the engine's facts.
-// It follows the monitor's ticks on the bus; it reads nothing itself.
+// disk and network, charts of their history, the top processes, how full
+// each filesystem is, and the engine's facts. It follows the monitor's
+// ticks and process samples on the bus and queries the monitor's history
+// in the background; it reads nothing itself. While it is on screen it
+// asks the monitor for the processes every second instead of every 5 s.
 type dashboard struct {
 	s *Shell
 
@@ -32,6 +36,10 @@ type dashboard struct {
 
 	prev     map[string]float64 // counters at the previous tick
 	prevTime time.Time
+
+	charts  *dashCharts
+	procs   *procTable
+	release func() // ends WatchProcesses while on screen
 }
 
 type fsRow struct {
@@ -43,13 +51,32 @@ type fsRow struct {
 // newDashboardPage builds the Dashboard.
 func newDashboardPage(s *Shell) *page {
 	d := &dashboard{s: s, fsBars: map[string]*fsRow{}, prev: map[string]float64{}}
-	p := &page{title: PageDashboard, icon: theme.HomeIcon(), build: d.build, onStatus: d.onStatus}
+	p := &page{title: PageDashboard, icon: theme.HomeIcon(), build: d.build, onStatus: d.onStatus, onVisible: d.setVisible}
 	s.listen(4, func(ev bus.Event) {
-		if tick, ok := ev.(monitor.Tick); ok && p.content != nil {
-			d.update(tick)
+		if p.content == nil {
+			return
 		}
-	}, monitor.Tick{}.Topic())
+		switch ev := ev.(type) {
+		case monitor.Tick:
+			d.update(ev)
+		case monitor.Processes:
+			d.procs.set(ev)
+		}
+	}, monitor.Tick{}.Topic(), monitor.Processes{}.Topic())
 	return p
+}
+
+// setVisible follows the page on and off the screen: processes every
+// second and history reads only while it is seen.
+func (d *dashboard) setVisible(v bool) {
+	if v && d.release == nil {
+		d.release = d.s.eng.Monitor.WatchProcesses()
+	}
+	if !v && d.release != nil {
+		d.release()
+		d.release = nil
+	}
+	d.charts.setVisible(v)
 }
 
 func bigLabel() *widget.Label {
@@ -87,19 +114,21 @@ func (d *dashboard) build() fyne.CanvasObject {
 		widget.NewFormItem("Home", d.home),
 		widget.NewFormItem("Version", d.ver),
 	)
+	d.charts = newDashCharts(d.s)
+	d.procs = newProcTable()
 	d.onStatus(d.s.eng.Status())
 	if t := d.s.eng.Monitor.Latest(); !t.At.IsZero() {
 		d.update(t)
 	}
-	note := mutedLabel()
-	note.SetText("Live values, sampled every second. History charts come with the next version; 'holdfast metrics' reads the history now.")
-	note.Wrapping = fyne.TextWrapWord
-	note.Truncation = fyne.TextTruncateOff
+	if p := d.s.eng.Monitor.LatestProcesses(); !p.At.IsZero() {
+		d.procs.set(p)
+	}
 	return container.NewVScroll(container.NewVBox(
 		stats,
+		d.charts.object,
+		widget.NewCard("Top processes", "", container.NewBorder(nil, d.procs.note, nil, nil, d.procs.object)),
 		widget.NewCard("Filesystems", "", d.fsBox),
 		widget.NewCard("This machine", "", facts),
-		note,
 	))
 }
 
@@ -130,7 +159,7 @@ func (d *dashboard) update(t monitor.Tick) {
 	counters := map[string]float64{}
 	for _, smp := range t.Samples {
 		switch smp.Name {
-		case "cpu_usage_ratio", "memory_total_bytes", "memory_used_bytes", "memory_available_bytes",
+		case "cpu_usage_ratio", "memory_total_bytes", "memory_used_bytes", "memory_available_bytes", "memory_cached_bytes",
 			"load1", "swap_total_bytes", "swap_used_bytes":
 			if smp.Labels.Get("cpu") == "" {
 				val[smp.Name] = smp.Value
@@ -167,6 +196,22 @@ func (d *dashboard) update(t monitor.Tick) {
 	}
 	haveRates := !d.prevTime.IsZero()
 	d.prev, d.prevTime = counters, t.At
+
+	ls := liveSample{at: t.At, cpu: math.NaN(), memUsed: math.NaN(), memCached: math.NaN(),
+		rd: math.NaN(), wr: math.NaN(), rx: math.NaN(), tx: math.NaN()}
+	if v, ok := val["cpu_usage_ratio"]; ok {
+		ls.cpu = 100 * v
+	}
+	if v, ok := val["memory_used_bytes"]; ok {
+		ls.memUsed = v
+	}
+	if v, ok := val["memory_cached_bytes"]; ok {
+		ls.memCached = v
+	}
+	if haveRates {
+		ls.rd, ls.wr, ls.rx, ls.tx = rd, wr, rx, tx
+	}
+	d.charts.add(ls)
 
 	if v, ok := val["cpu_usage_ratio"]; ok {
 		d.cpu.SetText(fmt.Sprintf("%5.1f %%", 100*v))

@@ -17,6 +17,10 @@ type page struct {
 	content fyne.CanvasObject
 	// onStatus, when set, keeps the page's view of the engine current.
 	onStatus func(engine.Status)
+	// onVisible, when set, hears when the page comes on screen (its
+	// content built, the window shown) and when it leaves it.
+	onVisible func(bool)
+	visible   bool
 }
 
 // view wraps the page's content under its title.

@@ -49,6 +49,7 @@ type Shell struct {
 	body    *fyne.Container
 	current int
 	tray    *tray
+	shown   bool // the window is on screen
 
 	// ctx ends when the shell stops; listeners started with listen run
 	// until then and are waited for by stop.
@@ -147,6 +148,8 @@ func (s *Shell) Window() fyne.Window { return s.win }
 func (s *Shell) Show() {
 	s.win.Show()
 	s.win.RequestFocus()
+	s.shown = true
+	s.updateVisible()
 }
 
 // Quit closes the app for good.
@@ -169,6 +172,8 @@ func (s *Shell) Quit() {
 func (s *Shell) closeWindow() {
 	if s.opts.TrayHost && s.eng.Config().UI.CloseToTray {
 		s.win.Hide()
+		s.shown = false
+		s.updateVisible()
 		return
 	}
 	s.Quit()
@@ -197,6 +202,18 @@ func (s *Shell) showPage(i int) {
 	}
 	s.body.Objects = []fyne.CanvasObject{p.view()}
 	s.body.Refresh()
+	s.updateVisible()
+}
+
+// updateVisible tells the pages that care whether they are on screen now.
+func (s *Shell) updateVisible() {
+	for i, p := range s.pages {
+		v := s.shown && i == s.current && p.content != nil && s.ctx.Err() == nil
+		if p.onVisible != nil && v != p.visible {
+			p.visible = v
+			p.onVisible(v)
+		}
+	}
 }
 
 // follow keeps the header and tray in step with the engine: events from

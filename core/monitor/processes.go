@@ -81,6 +81,13 @@ func (s *Service) WatchProcesses() (release func()) {
 	}
 }
 
+// ProcessWatchers is how many views watch the processes now.
+func (s *Service) ProcessWatchers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.watchers
+}
+
 // LatestProcesses is the most recent process sample; its At is zero before
 // the first.
 func (s *Service) LatestProcesses() Processes {

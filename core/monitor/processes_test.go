@@ -174,6 +174,9 @@ func TestProcessSamplingPace(t *testing.T) {
 	fc.fire(tm)
 	nextProcesses(t, sub)
 	tm = expect("one watcher left", time.Second)
+	if n := s.ProcessWatchers(); n != 1 {
+		t.Errorf("%d watchers, want 1", n)
+	}
 	w2()
 	// The 1 s wait ends with nobody watching: the sampler waits out the
 	// rest of the 5 s since the last sample.
