@@ -44,6 +44,7 @@ type ruleDialog struct {
 	kind, agg, op, severity            *widget.Select
 	raiseUnit, clearUnit               *widget.Label
 
+	form      *fyne.Container // the two columns of fields, laid out anew when errors show
 	errs      map[string]*widget.Label // per config field
 	rows      map[string]fyne.CanvasObject
 	general   *widget.Label
@@ -149,10 +150,10 @@ func (ed *rulesEditor) openDialog(index int, r alerts.Rule, title string) *ruleD
 	d.saveBtn.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", func() { d.dlg.Hide() })
 	buttons := container.NewHBox(layout.NewSpacer(), cancel, d.saveBtn)
-	body := container.NewBorder(nil, container.NewVBox(d.general, buttons), nil, nil,
-		container.NewVScroll(container.NewGridWithColumns(2, left, right)))
+	d.form = container.NewGridWithColumns(2, left, right)
+	body := container.NewBorder(nil, container.NewVBox(d.general, buttons), nil, nil, container.NewVScroll(d.form))
 	d.dlg = dialog.NewCustomWithoutButtons(title, body, ed.p.s.win)
-	d.dlg.Resize(fyne.NewSize(980, 620))
+	d.dlg.Resize(fyne.NewSize(980, 580))
 	d.dlg.Show()
 	return d
 }
@@ -343,6 +344,10 @@ func (d *ruleDialog) collect() (alerts.Rule, map[string]string) {
 		for _, e := range unjoinAll(err) {
 			var re *alerts.RuleError
 			if errors.As(e, &re) {
+				// clear is judged against raise: not when raise is unreadable.
+				if _, had := errs["raise"]; had && re.Field == "clear" {
+					continue
+				}
 				if _, had := errs[re.Field]; !had {
 					errs[re.Field] = re.Problem
 				}
@@ -391,6 +396,7 @@ func (d *ruleDialog) showErrors(errs map[string]string) bool {
 	} else {
 		d.general.Hide()
 	}
+	d.form.Refresh() // the rows with an error grew
 	return len(errs) == 0
 }
 

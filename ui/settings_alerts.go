@@ -47,6 +47,7 @@ type alertSettings struct {
 	headers                map[string]string // kept as they are: edited in config.toml
 	passwordFile           string
 	card                   *widget.Card
+	body                   *fyne.Container
 }
 
 func newAlertSettings(s *Shell) *alertSettings {
@@ -65,6 +66,8 @@ func newAlertSettings(s *Shell) *alertSettings {
 	f.to.PlaceHolder = "me@example.org, ops@example.org"
 	f.starttls = widget.NewCheck("STARTTLS", nil)
 	f.webhookOut, f.emailOut = mutedLabel(), mutedLabel()
+	f.webhookOut.Hide()
+	f.emailOut.Hide()
 	f.webhookTest = widget.NewButtonWithIcon("Send test", theme.MailSendIcon(), f.testWebhook)
 	f.emailTest = widget.NewButtonWithIcon("Send test", theme.MailSendIcon(), f.testEmail)
 	f.saveBtn = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { f.save(nil) })
@@ -166,6 +169,9 @@ func (f *alertSettings) showErrors(errs map[string]string) bool {
 			l.Hide()
 		}
 	}
+	if f.body != nil {
+		f.body.Refresh() // the rows with an error grew
+	}
 	return len(errs) == 0
 }
 
@@ -222,6 +228,8 @@ func (f *alertSettings) sendTest(btn *widget.Button, out *widget.Label, n alerts
 	btn.Disable()
 	out.Importance = widget.LowImportance
 	out.SetText("Sending…")
+	out.Show()
+	f.body.Refresh()
 	host := f.s.eng.Config().DeviceName()
 	go func() {
 		err := alertcfg.Test(context.Background(), n, host)
@@ -281,6 +289,8 @@ func (f *alertSettings) testEmailDone(done func(error)) {
 	if err != nil {
 		f.emailOut.Importance = widget.DangerImportance
 		f.emailOut.SetText("Failed: " + err.Error())
+		f.emailOut.Show()
+		f.body.Refresh()
 		if done != nil {
 			done(err)
 		}
@@ -322,7 +332,7 @@ func (f *alertSettings) view() fyne.CanvasObject {
 	}
 	server := container.NewBorder(nil, nil, nil,
 		container.NewHBox(widget.NewLabel("port"), alColumn(70, f.port), f.starttls), f.host)
-	body := container.NewVBox(
+	f.body = container.NewVBox(
 		heading("When"),
 		row("alerts.quiet_hours", "Quiet hours", quiet, "Only critical alerts notify between these times (local time). Leave both empty for none."),
 		row("alerts.renotify", "Remind every", narrow(f.renotify, 120), "Repeat the notification of an alert still firing and not acknowledged, e.g. 2h; 0s never."),
@@ -339,6 +349,6 @@ func (f *alertSettings) view() fyne.CanvasObject {
 		container.NewBorder(nil, nil, alColumn(150, layout.NewSpacer()), nil, f.emailOut),
 		container.NewBorder(nil, nil, nil, f.saveBtn, f.status),
 	)
-	f.card = widget.NewCard("Alerts & notifications", "Saved to config.toml and in force at once; the rules are on the Alerts page.", body)
+	f.card = widget.NewCard("Alerts & notifications", "Saved to config.toml and in force at once; the rules are on the Alerts page.", f.body)
 	return f.card
 }
