@@ -44,7 +44,7 @@ type ruleDialog struct {
 	kind, agg, op, severity            *widget.Select
 	raiseUnit, clearUnit               *widget.Label
 
-	form      *fyne.Container // the two columns of fields, laid out anew when errors show
+	form      *fyne.Container          // the two columns of fields, laid out anew when errors show
 	errs      map[string]*widget.Label // per config field
 	rows      map[string]fyne.CanvasObject
 	general   *widget.Label
