@@ -140,7 +140,7 @@ func (a *app) backupCommand() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				raw, err := json.Marshal(sum)
+				raw, err := json.Marshal(a.withTaskID(sum))
 				if err != nil {
 					return err
 				}
@@ -325,7 +325,7 @@ func (a *app) restoreCommand() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				if err := printJSON(a.stdout, res); err != nil {
+				if err := printJSON(a.stdout, a.withTaskID(res)); err != nil {
 					return err
 				}
 				return finish(found)
@@ -374,7 +374,7 @@ func (a *app) forgetCommand() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return printJSON(a.stdout, res)
+				return printJSON(a.stdout, a.withTaskID(res))
 			}
 			verb := "removed"
 			if res.DryRun {
@@ -446,7 +446,7 @@ func (a *app) checkCommand() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				if err := printJSON(a.stdout, res); err != nil {
+				if err := printJSON(a.stdout, a.withTaskID(res)); err != nil {
 					return err
 				}
 				return finish(found)

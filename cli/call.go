@@ -74,6 +74,7 @@ func (a *app) callInto(ctx context.Context, req control.Request, out any) (found
 	if err != nil {
 		return false, &exitError{code: control.ExitError, err: err}
 	}
+	a.lastTask = res.TaskID
 	if res.Error != "" {
 		return false, &exitError{code: max(res.Exit, control.ExitError), err: res.Err()}
 	}
@@ -125,6 +126,11 @@ func newStderrSink(w io.Writer) *stderrSink {
 }
 
 func (s *stderrSink) Progress(p control.Progress) {
+	if p.TaskID != 0 {
+		// The call became a task: say which, so it can be paused,
+		// canceled or looked at from elsewhere.
+		s.Log(fmt.Sprintf("task %d", p.TaskID))
+	}
 	line := p.Message
 	if line == "" && p.Total > 0 {
 		line = fmt.Sprintf("%d/%d %s", p.Done, p.Total, p.Unit)
@@ -155,6 +161,23 @@ func (s *stderrSink) finish() {
 		fmt.Fprint(s.w, "\r\033[K")
 		s.pending = false
 	}
+}
+
+// withTaskID adds "task_id" to the JSON object v when the last call ran
+// as a task, leaving every other field as it was.
+func (a *app) withTaskID(v any) any {
+	if a.lastTask == 0 {
+		return v
+	}
+	raw, err := json.Marshal(v)
+	if err != nil || len(raw) < 2 || raw[0] != '{' {
+		return v
+	}
+	field := fmt.Sprintf(`"task_id":%d`, a.lastTask)
+	if string(raw) != "{}" {
+		field = "," + field
+	}
+	return json.RawMessage(append(raw[:len(raw)-1:len(raw)-1], field+"}"...))
 }
 
 // printJSON writes v as one indented JSON document.

@@ -46,6 +46,8 @@ type app struct {
 	stderr  io.Writer
 	// engineOpts are extra options for the engine a command runs.
 	engineOpts engine.Options
+	// lastTask is the task the last operation ran as, 0 if none.
+	lastTask uint64
 }
 
 // Main runs the command line and returns the process exit code.
@@ -110,6 +112,7 @@ Run without a command to open the desktop app.`,
 	root.AddCommand(a.compareCommand(), a.verifyCommand(), a.watchCommand(), a.repairCommand(), a.trashCommand())
 	root.AddCommand(a.topCommand())
 	root.AddCommand(a.jobsCommand())
+	root.AddCommand(a.tasksCommand(), a.taskCommand(), a.statsCommand())
 	return root
 }
 

@@ -299,6 +299,8 @@ func progressTo(c *control.Call, what string) func(Progress) {
 			Message: fmt.Sprintf("%s: %d/%d files, %s/%s, %s/s, ETA %s", what, p.Files, p.FilesTotal,
 				HumanBytes(p.Bytes), HumanBytes(p.BytesTotal), HumanBytes(int64(rate)), (time.Duration(eta * float64(time.Second))).Round(time.Second).String()),
 			Done: p.Bytes, Total: p.BytesTotal, Unit: "bytes", Percent: pct,
+			Counters: []control.Counter{{Name: "files", Value: p.Files, Total: p.FilesTotal, Unit: "files"},
+				{Name: "bytes", Value: p.Bytes, Total: p.BytesTotal, Unit: "bytes"}},
 		})
 	}
 }
