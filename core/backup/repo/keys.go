@@ -31,7 +31,8 @@ const (
 // DefaultKDFParams are the parameters for new keys when none are
 // calibrated: scrypt N=2^15, r=8, p=6 — what restic calibrates to on a
 // current server core (32 MiB and about 0.5 s of CPU per guess). The p
-// lanes run in parallel, so opening takes about p/cores of that.
+// lanes run in parallel in the same 32 MiB (see scryptKey), so opening
+// takes about 1.25·p/2 lane-times on two cores instead of p.
 func DefaultKDFParams() KDFParams { return KDFParams{N: 1 << 15, R: 8, P: 6} }
 
 // CalibrateKDF picks p for N=2^15, r=8 so that one derivation costs at
