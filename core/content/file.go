@@ -46,7 +46,7 @@ func HashFile(ctx context.Context, path string, buf []byte, onChunk func(Chunk, 
 	}
 	defer f.Close()
 	if buf == nil {
-		buf = make([]byte, bufSizeFor(fi.Size()))
+		buf = make([]byte, BufSizeFor(fi.Size()))
 	}
 	d, _, err := hashReader(ctx, f, buf, onChunk)
 	if err != nil {
@@ -113,10 +113,11 @@ func openRegular(path string, follow bool) (*os.File, os.FileInfo, error) {
 
 var errNotRegular = errors.New("not a regular file")
 
-// bufSizeFor returns the chunker buffer size that holds a file of size
+// BufSizeFor returns the chunker buffer size that holds a file of size
 // bytes and lets the chunker see its end, so small files do not cost a
-// BufSize allocation. The chunker grows it if the file grows.
-func bufSizeFor(size int64) int {
+// BufSize allocation: min(size+1, BufSize). The chunker grows it if the
+// file grows.
+func BufSizeFor(size int64) int {
 	if size >= BufSize {
 		return BufSize
 	}

@@ -311,7 +311,7 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 			return
 		}
 		before := StatMeta(fi)
-		if need := bufSizeFor(before.Size); len(*buf) < need {
+		if need := BufSizeFor(before.Size); len(*buf) < need {
 			*buf = make([]byte, max(need, 64<<10))
 		}
 		d, *buf, err = hashReader(s.ctx, f, *buf, nil)
