@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/zeebo/blake3"
 )
@@ -220,6 +221,11 @@ func (p *Packer) add(t BlobType, plain [32]byte, data []byte, verify bool) (stor
 	}
 	// Build nonce-slot||flag||payload in the scratch buffer and encrypt
 	// it in place, then append it to the pack file.
+	if p.scratch == nil {
+		if b, ok := scratchPool.Get().(*[]byte); ok {
+			p.scratch = *b
+		}
+	}
 	buf := slices.Grow(p.scratch[:0], nonceSize+1+len(data)+len(data)/64+1024+tagSize)
 	buf = buf[:nonceSize]
 	buf, err = appendPayload(buf, data)
@@ -230,6 +236,9 @@ func (p *Packer) add(t BlobType, plain [32]byte, data []byte, verify bool) (stor
 	var adb [len(adBlob) + 32]byte
 	buf = p.r.aead.SealInPlace(buf, 0, blobAD(&adb, id))
 	p.scratch = buf
+	if cap(buf) > maxPooledScratch {
+		p.scratch = nil // an outsized blob: do not hold on to its buffer
+	}
 	off := p.size
 	if err := p.write(buf); err != nil {
 		p.r.idx.release(t, id)
@@ -346,8 +355,8 @@ func (p *Packer) place(dir, name string) error {
 	return syncDir(dir)
 }
 
-// recycle drops the pack file of a Packer that did not finish, and the
-// scratch buffer.
+// recycle drops the pack file of a Packer that did not finish, and hands
+// the scratch buffer on to the next Packer.
 func (p *Packer) recycle() {
 	if p.f != nil {
 		name := p.f.Name()
@@ -355,8 +364,21 @@ func (p *Packer) recycle() {
 		os.Remove(name)
 		p.f = nil
 	}
+	if p.scratch != nil && cap(p.scratch) <= maxPooledScratch {
+		b := p.scratch[:0]
+		scratchPool.Put(&b)
+	}
 	p.scratch = nil
 }
+
+// scratchPool passes Packers' scratch buffers, where blobs are sealed, from
+// one pack to the next, so a backup's savers do not grow a new one for
+// every pack. Buffers beyond maxPooledScratch (a blob much larger than
+// content-defined chunks practically get, e.g. 8 MiB of zeros) are left
+// to the garbage collector at once.
+var scratchPool sync.Pool // of *[]byte
+
+const maxPooledScratch = 4 << 20
 
 // ---- reading ----
 
