@@ -42,7 +42,15 @@ type BackupOptions struct {
 	Progress func(Progress) // called at most every 250 ms
 	Hostname string         // default os.Hostname
 	Now      func() time.Time
+	// ChunkMemory bounds the bytes of new chunks read but not yet packed
+	// (see chunkBuffers); default DefaultChunkMemory.
+	ChunkMemory int
 }
+
+// DefaultChunkMemory lets the readers run ahead of the savers by about
+// ten average chunks, and takes a chunk of the maximum size (8 MiB) with
+// room to spare: enough to keep every saver busy.
+const DefaultChunkMemory = 12 << 20
 
 // fileJob is one file whose content must be read.
 type fileJob struct {
@@ -113,6 +121,9 @@ func Scan(ctx context.Context, args BackupArgs, opts BackupOptions) (*Scanned, e
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.ChunkMemory <= 0 {
+		opts.ChunkMemory = DefaultChunkMemory
 	}
 	if opts.Hostname == "" {
 		opts.Hostname, _ = os.Hostname()
@@ -446,7 +457,15 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 
 	// Savers compress, encrypt and pack new chunks, each into its own
 	// pack, so every core stays busy even while one large file is read.
-	blobs := make(chan blobJob, 2*a.opts.Workers)
+	// What the readers hand them is bounded in bytes by bufs, not by the
+	// channel, whose room only saves the readers a wait on tiny chunks.
+	bufs := newChunkBuffers(a.opts.ChunkMemory)
+	blobs := make(chan blobJob, 64)
+	// The buffers reading uses: the readers' chunker buffers, the chunks
+	// between readers and savers, and about one average chunk sealed in
+	// each saver's scratch buffer.
+	buffers := a.opts.Workers*readBufSize + a.opts.ChunkMemory + a.opts.Workers*2*content.AvgSize
+	defer holdGCPercent(readingGCPercent(buffers))()
 	var savers sync.WaitGroup
 	for w := 0; w < a.opts.Workers; w++ {
 		savers.Add(1)
@@ -461,7 +480,7 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 						failed = true
 					}
 				}
-				chunkPool.Put(b.buf)
+				bufs.put(b.data)
 			}
 			if failed {
 				p.Abort()
@@ -480,12 +499,19 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			buf := make([]byte, content.BufSize)
+			// The chunker's buffer fits the file, up to readBufSize:
+			// files come largest first, so a reader holds a large
+			// buffer only while it reads files that need one.
+			var buf []byte
 			for job := range files {
 				if ctx.Err() != nil {
 					continue
 				}
-				if err := a.readFile(ctx, job, blobs, buf); err != nil {
+				need := min(content.BufSizeFor(job.node.Size), readBufSize)
+				if cap(buf) < need || cap(buf) > 4*need+64<<10 {
+					buf = make([]byte, need)
+				}
+				if err := a.readFile(ctx, job, blobs, bufs, buf[:need]); err != nil {
 					fail(err)
 				}
 			}
@@ -510,26 +536,30 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 	return ctx.Err()
 }
 
-// blobJob is a new chunk on its way to a pack.
+// readBufSize is the chunker buffer of a reader for large files. The
+// chunker needs room for its longest chunk, content.MaxSize (8 MiB), but
+// content-defined cuts practically never come that late: past
+// content.AvgSize a cut falls every 256 KiB on average (content.MaskBitsL),
+// so a chunk over 4 MiB is a one in e^12 event. The chunker grows the
+// buffer for the rare stream that needs more (long runs of one byte).
+const readBufSize = 4 << 20
+
+// blobJob is a new chunk on its way to a pack. data is lent by the
+// readFiles' chunkBuffers.
 type blobJob struct {
 	hash content.Hash
-	buf  *[]byte
-	n    int
+	data []byte
 }
-
-// chunkPool recycles chunk buffers between readers and savers.
-var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, 2<<20); return &b }}
 
 // saveBlob packs one chunk, finishing the pack when it is full.
 func (a *archiver) saveBlob(ctx context.Context, p **repo.Packer, b blobJob) error {
-	data := (*b.buf)[:b.n]
-	n, err := (*p).AddHashed(repo.DataBlob, b.hash, data)
+	n, err := (*p).AddHashed(repo.DataBlob, b.hash, b.data)
 	if err != nil {
 		return err
 	}
 	if n > 0 {
 		a.mu.Lock()
-		a.sum.DataAdded += int64(b.n)
+		a.sum.DataAdded += int64(len(b.data))
 		a.sum.DataAddedStored += int64(n)
 		a.mu.Unlock()
 	}
@@ -545,7 +575,7 @@ func (a *archiver) saveBlob(ctx context.Context, p **repo.Packer, b blobJob) err
 // readFile hashes one file and stores its new chunks. A file that changes
 // while being read is read once more; an unreadable one is noted and left
 // out of the snapshot.
-func (a *archiver) readFile(ctx context.Context, job *fileJob, blobs chan<- blobJob, buf []byte) error {
+func (a *archiver) readFile(ctx context.Context, job *fileJob, blobs chan<- blobJob, bufs *chunkBuffers, buf []byte) error {
 	a.setCurrent(job.rel)
 	for attempt := 0; ; attempt++ {
 		var done int64
@@ -558,13 +588,16 @@ func (a *archiver) readFile(ctx context.Context, job *fileJob, blobs chan<- blob
 			if a.repo.Has(repo.DataBlob, h) {
 				return nil
 			}
-			bp := chunkPool.Get().(*[]byte)
-			*bp = append((*bp)[:0], c.Data...)
+			data, err := bufs.get(ctx, c.Length)
+			if err != nil {
+				return err
+			}
+			copy(data, c.Data)
 			select {
-			case blobs <- blobJob{hash: h, buf: bp, n: c.Length}:
+			case blobs <- blobJob{hash: h, data: data}:
 				return nil
 			case <-ctx.Done():
-				chunkPool.Put(bp)
+				bufs.put(data)
 				return ctx.Err()
 			}
 		})
