@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/holdfast/holdfast/core/backup"
+	"github.com/holdfast/holdfast/core/consistency"
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/tasks"
 )
@@ -51,8 +52,8 @@ func (e *Engine) stopTasks() {
 	}
 }
 
-// defineTasks declares the operations that run as tasks. Verify and repair
-// join them by adding a Define here.
+// defineTasks declares the operations that run as tasks; a new long
+// operation joins them with a Define here.
 func (e *Engine) defineTasks(run *tasks.Runner) {
 	run.Define(backup.OpBackup, tasks.Spec{
 		Kind: "backup",
@@ -163,6 +164,67 @@ func (e *Engine) defineTasks(run *tasks.Runner) {
 				what += " (dry run)"
 			}
 			return tasks.Plan{Description: what, Locks: []tasks.Lock{e.repoLock(a.RepoArgs, !a.DryRun)}}, nil
+		},
+	})
+	e.defineConsistencyTasks(run)
+}
+
+// defineConsistencyTasks declares verify and repair, which read a folder
+// against a snapshot (and repair writes it).
+func (e *Engine) defineConsistencyTasks(run *tasks.Runner) {
+	folderPlan := func(req control.Request, a *backup.RepoArgs, folder string, write bool, what string) (tasks.Plan, error) {
+		if folder == "" || !filepath.IsAbs(folder) {
+			return tasks.Plan{}, fmt.Errorf("%s: name the FOLDER (absolute path)", req.Op)
+		}
+		if a.Repo == "" {
+			return tasks.Plan{}, fmt.Errorf("%s: no repository given (--repo DIR or NAME)", req.Op)
+		}
+		return tasks.Plan{Description: what, Locks: []tasks.Lock{{Key: "dir:" + filepath.Clean(folder), Write: write},
+			e.repoLock(*a, false)}}, nil
+	}
+	run.Define(consistency.OpVerify, tasks.Spec{
+		Kind: "verify",
+		Plan: func(req control.Request) (tasks.Plan, error) {
+			var a consistency.VerifyArgs
+			if err := json.Unmarshal(req.Args, &a); err != nil {
+				return tasks.Plan{}, fmt.Errorf("%s: bad arguments: %v", req.Op, err)
+			}
+			what := "Verify " + a.Folder
+			if a.Deep {
+				what += ", reading every file"
+			}
+			return folderPlan(req, &a.RepoArgs, a.Folder, false, what)
+		},
+		Outcome: func(data json.RawMessage) tasks.Outcome {
+			var v consistency.VerifyResult
+			if json.Unmarshal(data, &v) != nil {
+				return tasks.Outcome{}
+			}
+			o := tasks.Outcome{Size: v.HashedBytes}
+			for _, x := range v.Corrupt {
+				o.Warnings = append(o.Warnings, "corrupt: "+x.Path)
+			}
+			for _, x := range v.Missing {
+				o.Warnings = append(o.Warnings, "missing: "+x.Path)
+			}
+			for _, x := range v.Errors {
+				o.Warnings = append(o.Warnings, x.Path+": "+x.Error)
+			}
+			return o
+		},
+	})
+	run.Define(consistency.OpRepair, tasks.Spec{
+		Kind: "repair",
+		Plan: func(req control.Request) (tasks.Plan, error) {
+			var a consistency.RepairArgs
+			if err := json.Unmarshal(req.Args, &a); err != nil {
+				return tasks.Plan{}, fmt.Errorf("%s: bad arguments: %v", req.Op, err)
+			}
+			what := "Repair " + a.Folder
+			if !a.Apply {
+				what = "Plan the repair of " + a.Folder
+			}
+			return folderPlan(req, &a.RepoArgs, a.Folder, a.Apply, what)
 		},
 	})
 }

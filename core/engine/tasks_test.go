@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/holdfast/holdfast/core/backup"
+	"github.com/holdfast/holdfast/core/consistency"
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/tasks"
 )
@@ -52,7 +53,19 @@ func TestLongOperationsRunAsTasks(t *testing.T) {
 			t.Errorf("%s %+v: %+v", tt.op, tt.args, res)
 		}
 	}
-	if list, _ := e.Tasks.List(tasks.Filter{}); len(list) != 1 {
+	if res := call(consistency.OpVerify, consistency.VerifyArgs{Folder: "relative/dir"}); res.Exit != control.ExitUsage || res.TaskID != 0 {
+		t.Errorf("verify of a relative folder: %+v", res)
+	}
+	folder := t.TempDir()
+	if res := call(consistency.OpVerify, consistency.VerifyArgs{Folder: folder}); res.Exit != control.ExitUsage || res.TaskID != 0 {
+		t.Errorf("verify without a repository: %+v", res)
+	}
+	if res := call(consistency.OpVerify, consistency.VerifyArgs{RepoArgs: backup.RepoArgs{Repo: repoDir}, Folder: folder}); res.TaskID == 0 {
+		t.Errorf("verify did not run as a task: %+v", res)
+	} else if got, _ := e.Tasks.Get(tasks.ID(res.TaskID)); got.Kind != "verify" || got.Resources[0] != "dir:"+folder || got.State != tasks.Failed {
+		t.Errorf("verify task %+v", got)
+	}
+	if list, _ := e.Tasks.List(tasks.Filter{Kind: "backup"}); len(list) != 1 {
 		t.Errorf("usage errors left tasks: %+v", list)
 	}
 	// Retry through the control operation re-runs the same arguments.

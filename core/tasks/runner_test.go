@@ -37,7 +37,7 @@ type workArgs struct {
 }
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	db     *bolt.DB
 	path   string
 	router *control.Router
@@ -62,7 +62,7 @@ func (c *fakeClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); ret
 func (c *fakeClock) Set(t time.Time)     { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
-func newHarness(t *testing.T, opts Options) *harness {
+func newHarness(t testing.TB, opts Options) *harness {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "holdfast.db")
 	st, err := hfstore.Open(path, hfstore.Options{})
