@@ -154,14 +154,30 @@ func TestJobsEndToEnd(t *testing.T) {
 		t.Fatalf("snapshots after the scheduled run: %d %s %s", code, out, errOut)
 	}
 
+	// The run is a task of the home's runner, tagged with its job.
+	code, out, _ = run("", "tasks", "--json")
+	var tl []struct {
+		ID    uint64 `json:"id"`
+		Kind  string `json:"kind"`
+		State string `json:"state"`
+		Job   string `json:"job"`
+	}
+	json.Unmarshal([]byte(out), &tl)
+	tagged := false
+	for _, tk := range tl {
+		if tk.Job == "docs" && tk.Kind == "backup" && tk.State == "succeeded" {
+			tagged = true
+		}
+	}
+	if code != 0 || !tagged {
+		t.Errorf("no succeeded backup task of job docs in tasks --json: %d %s", code, out)
+	}
+
 	// Pause all: nothing new starts; resume lets the schedule go again.
 	if code, out, errOut := run("", "jobs", "pause", "--all"); code != 0 || !strings.Contains(out, "paused") {
 		t.Fatalf("pause --all: %d %s %s", code, out, errOut)
 	}
-	// wait for a run that was already going to end
-	for find(list(), "docs").RunningTask != "" {
-		time.Sleep(100 * time.Millisecond)
-	}
+	// A run going now is paused with the tasks; no new one starts.
 	l := list()
 	if !l.PausedAll || find(l, "docs").NextRun != nil {
 		t.Errorf("after pause --all: %+v", l)

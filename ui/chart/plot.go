@@ -91,6 +91,7 @@ type plotter struct {
 	colHi []int32   // and the last (colLo > colHi: none)
 	top   []float64 // per column, the highest (smallest y) pixel the line reaches
 	rowA  []uint32  // per row, the fill's opacity (0..255)
+	rowP  []paint   // per row, the fill ready to blend
 	segs  [][]seg   // per series, the segments of its line in pixels
 }
 
@@ -273,25 +274,29 @@ func (pl *plotter) fillUnder(img *image.RGBA, top []float64, bottom, plotTop, ph
 	cr, cg, cb := uint32(col.R), uint32(col.G), uint32(col.B)
 	bottomRow := int(bottom)
 	bottomFrac := uint32((bottom-float64(bottomRow))*256 + 0.5)
+	if len(pl.rowP) < h {
+		pl.rowP = make([]paint, h)
+	}
+	rowP := pl.rowP[:h]
 	for y := ymin; y < yb; y++ {
-		a0 := rowA[y]
+		a := rowA[y]
 		if y == bottomRow {
-			a0 = a0 * bottomFrac >> 8
+			a = a * bottomFrac >> 8
 		}
-		if a0 == 0 {
+		rowP[y] = newPaint(cr, cg, cb, a)
+	}
+	stride := img.Stride
+	for x := 0; x < w; x++ {
+		s := int(start[x])
+		if s >= yb {
 			continue
 		}
-		pix := img.Pix[y*img.Stride : y*img.Stride+4*w]
-		row := newPaint(cr, cg, cb, a0)
-		for x := 0; x < w; x++ {
-			s := int(start[x])
-			switch {
-			case y > s:
-				blend((*[4]uint8)(pix[4*x:]), &row)
-			case y == s:
-				edge := newPaint(cr, cg, cb, a0*uint32(frac[x])>>8)
-				blend((*[4]uint8)(pix[4*x:]), &edge)
-			}
+		i := s*stride + 4*x
+		edge := newPaint(cr, cg, cb, rowA[s]*uint32(frac[x])>>8)
+		blend((*[4]uint8)(img.Pix[i:]), &edge)
+		for y := s + 1; y < yb; y++ {
+			i += stride
+			blend((*[4]uint8)(img.Pix[i:]), &rowP[y])
 		}
 	}
 }

@@ -414,6 +414,9 @@ func (r *renderer) generate(w, h int) image.Image {
 	if len(r.c.series) > 1 {
 		fill = fillMany
 	}
+	if r.col.dark {
+		fill *= 1.5 // the same opacity reads fainter on a dark background
+	}
 	r.pl.render(r.img, r.c.series, r.seriesCols, plotView{
 		t0: r.v.t0, span: r.v.span, lo: r.v.lo, hi: r.v.hi,
 		marginPx: rasterMargin * scale,

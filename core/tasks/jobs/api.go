@@ -274,7 +274,13 @@ func (s *Scheduler) handleRun(ctx context.Context, c *control.Call) (any, error)
 			// The caller went away; the engine's run goes on.
 			return res, ctx.Err()
 		}
-		<-run.Done() // a standalone run is canceled through ctx
+		// A standalone run stops with its caller.
+		if c, ok := s.opts.Launcher.(Canceler); ok {
+			if err := c.Cancel(id); err != nil {
+				s.log.Warn("cancel job run", "job", args.Name, "task", id, "err", err)
+			}
+		}
+		<-run.Done()
 	}
 	out := run.Outcome()
 	if out.State == "" {

@@ -58,6 +58,12 @@ type Pauser interface {
 	ResumeAll()
 }
 
+// Canceler is a launcher that can cancel a task (a standalone `jobs run`
+// stopped with Ctrl-C).
+type Canceler interface {
+	Cancel(id string) error
+}
+
 // Options configure a Scheduler.
 type Options struct {
 	// Launcher runs the jobs' work; required.
