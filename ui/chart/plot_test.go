@@ -335,7 +335,7 @@ func BenchmarkRefresh3600x4(b *testing.B) { benchPlot(b, 4) }
 // four series of 3,600 points: ranges, ticks, labels, legend, layout and the
 // plot raster at about 800×240 px.
 func BenchmarkWidgetRefresh3600x4(b *testing.B) {
-	c, _ := newTestChart(b, 860, 280)
+	c, _ := newTestChart(b, 830, 280)
 	series := make([]Series, 4)
 	for i := range series {
 		series[i] = Series{Name: "s", Points: noisy(3600, int64(i))}
