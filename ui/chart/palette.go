@@ -30,15 +30,14 @@ var (
 
 // colors are the theme colours the chart is drawn with.
 type colors struct {
-	dark       bool
-	fg, muted  color.NRGBA // values and titles; axis labels
-	grid       color.NRGBA
-	bg         color.NRGBA // behind the chart (for the ring round hover dots)
-	overlay    color.NRGBA // tooltip background
-	border     color.NRGBA // tooltip border
-	primary    color.NRGBA
-	crosshair  color.NRGBA
-	tooltipSep color.NRGBA
+	dark      bool
+	fg, muted color.NRGBA // values and titles; axis labels
+	grid      color.NRGBA
+	bg        color.NRGBA // behind the chart (for the ring round hover dots)
+	overlay   color.NRGBA // tooltip background
+	border    color.NRGBA // tooltip border
+	primary   color.NRGBA
+	crosshair color.NRGBA
 }
 
 func themeColors(th fyne.Theme) colors {
@@ -56,7 +55,6 @@ func themeColors(th fyne.Theme) colors {
 	c.dark = luminance(c.bg) < 0.5
 	c.crosshair = c.fg
 	c.crosshair.A = 0x70
-	c.tooltipSep = c.grid
 	// The theme's separator is too dark to read as a gridline on a dark
 	// background and solid on a light one: a faint foreground reads on both.
 	c.grid = c.fg

@@ -372,3 +372,30 @@ func BenchmarkHover(b *testing.B) {
 		b.Fatal("hovering redrew the plot")
 	}
 }
+
+func TestSeriesColors(t *testing.T) {
+	for _, dark := range []bool{false, true} {
+		for _, primary := range []color.NRGBA{{0x29, 0x6f, 0xf6, 0xff}, {0x12, 0x8c, 0x82, 0xff}, {0x80, 0x80, 0x80, 0xff}} {
+			c := colors{dark: dark, primary: primary}
+			if got := c.seriesColor(0, nil); got != primary {
+				t.Errorf("series 0 = %v, want the primary %v", got, primary)
+			}
+			hp, _ := hue(primary)
+			seen := map[color.NRGBA]bool{primary: true}
+			for i := 1; i < 6; i++ {
+				got := c.seriesColor(i, nil)
+				if seen[got] {
+					t.Errorf("dark %v primary %v: series %d repeats %v", dark, primary, i, got)
+				}
+				seen[got] = true
+				if h, _ := hue(got); primary.R != primary.G && hueDist(h, hp) < 30 {
+					t.Errorf("dark %v: series %d %v looks like the primary %v", dark, i, got, primary)
+				}
+			}
+		}
+	}
+	own := color.NRGBA{1, 2, 3, 255}
+	if got := (colors{}).seriesColor(3, own); got != own {
+		t.Errorf("own colour ignored: %v", got)
+	}
+}
