@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -72,8 +74,12 @@ func procIOKey(p collect.Process, v float64) float64 {
 
 // procTable is the top processes: the latest sample's ten first rows in
 // the chosen order. Clicking a column title sorts by it; again reverses.
+// Its ten rows are plain labels in fixed columns rather than a
+// widget.Table: they always fit, so there is nothing to virtualize, and a
+// table's own scroller would keep the mouse wheel from scrolling the page.
 type procTable struct {
-	table  *widget.Table
+	header []*widget.Button
+	cells  [][]*widget.Label // [row][col]
 	note   *widget.Label
 	object fyne.CanvasObject
 
@@ -85,65 +91,38 @@ type procTable struct {
 
 func newProcTable() *procTable {
 	p := &procTable{sortCol: procCPUCol, desc: true}
-	p.table = widget.NewTable(
-		func() (int, int) { return len(p.rows), len(procCols) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(id widget.TableCellID, o fyne.CanvasObject) {
-			l := o.(*widget.Label)
-			col := procCols[id.Col]
-			l.Alignment = fyne.TextAlignLeading
-			if col.numeric {
-				l.Alignment = fyne.TextAlignTrailing
-			}
-			l.TextStyle = fyne.TextStyle{Monospace: col.numeric}
-			if id.Row >= len(p.rows) {
-				l.SetText("")
-				return
-			}
-			l.SetText(col.cell(p.rows[id.Row]))
-		})
-	p.table.ShowHeaderRow = true
-	p.table.CreateHeader = func() fyne.CanvasObject {
-		b := widget.NewButton("", nil)
+	colLayout := &procColLayout{}
+	hdr := make([]fyne.CanvasObject, len(procCols))
+	for c, col := range procCols {
+		b := widget.NewButton(col.title, func() { p.sortBy(c) })
 		b.Importance = widget.LowImportance
-		return b
-	}
-	p.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		b := o.(*widget.Button)
-		if id.Col < 0 || id.Col >= len(procCols) {
-			b.SetText("")
-			b.OnTapped = nil
-			return
-		}
-		col := procCols[id.Col]
 		b.Alignment = widget.ButtonAlignLeading
 		if col.numeric {
 			b.Alignment = widget.ButtonAlignTrailing
 		}
-		b.Icon = nil
-		if id.Col == p.sortCol {
-			b.Icon = theme.MenuDropUpIcon()
-			if p.desc {
-				b.Icon = theme.MenuDropDownIcon()
-			}
-		}
-		c := id.Col
-		b.OnTapped = func() { p.sortBy(c) }
-		b.SetText(col.title)
+		p.header = append(p.header, b)
+		hdr[c] = b
 	}
-	p.table.OnSelected = func(widget.TableCellID) { p.table.UnselectAll() }
-	for i, c := range procCols {
-		if c.width > 0 {
-			p.table.SetColumnWidth(i, c.width)
+	lines := []fyne.CanvasObject{container.New(colLayout, hdr...), widget.NewSeparator()}
+	for range procRows {
+		row := make([]*widget.Label, len(procCols))
+		objs := make([]fyne.CanvasObject, len(procCols))
+		for c, col := range procCols {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			if col.numeric {
+				l.Alignment = fyne.TextAlignTrailing
+				l.TextStyle = fyne.TextStyle{Monospace: true}
+			}
+			row[c], objs[c] = l, l
 		}
+		p.cells = append(p.cells, row)
+		lines = append(lines, container.New(colLayout, objs...))
 	}
 	p.note = mutedLabel()
 	p.note.SetText("Waiting for the first sample of the processes…")
-	p.object = container.New(&procLayout{p: p}, p.table)
+	p.object = container.New(layout.NewCustomPaddedVBoxLayout(0), lines...)
+	p.styleHeader()
 	return p
 }
 
@@ -155,14 +134,29 @@ func (p *procTable) sortBy(c int) {
 	} else {
 		p.sortCol, p.desc = c, procCols[c].numeric
 	}
+	p.styleHeader()
 	p.arrange()
+}
+
+// styleHeader marks the sorted column with an arrow.
+func (p *procTable) styleHeader() {
+	for c, b := range p.header {
+		var icon fyne.Resource
+		if c == p.sortCol {
+			icon = theme.MenuDropUpIcon()
+			if p.desc {
+				icon = theme.MenuDropDownIcon()
+			}
+		}
+		b.SetIcon(icon)
+	}
 }
 
 // set shows a sample.
 func (p *procTable) set(s monitor.Processes) {
 	p.sample = s
 	p.note.SetText(fmt.Sprintf("Top %d by CPU and by memory, measured over %s; CPU 100 %% is one core busy. I/O per second, – where the system does not say.",
-		procRows, shortDuration(s.Over.Round(100_000_000))))
+		procRows, shortDuration(s.Over.Round(100*time.Millisecond))))
 	p.arrange()
 }
 
@@ -184,42 +178,52 @@ func (p *procTable) arrange() {
 		rows = rows[:procRows]
 	}
 	p.rows = rows
-	p.table.Refresh()
-}
-
-// procLayout gives the table the height of its rows and the Name column
-// the width the others leave.
-type procLayout struct {
-	p     *procTable
-	nameW float32
-}
-
-func (l *procLayout) fixedWidth() float32 {
-	w := float32(0)
-	for _, c := range procCols {
-		w += c.width
+	for r, cells := range p.cells {
+		for c, l := range cells {
+			text := ""
+			if r < len(rows) {
+				text = procCols[c].cell(rows[r])
+			}
+			if l.Text != text {
+				l.SetText(text)
+			}
+		}
 	}
-	// Table cells are a padding apart.
-	return w + float32(len(procCols)+1)*theme.Padding()
 }
 
-func (l *procLayout) rowHeight() float32 {
-	return widget.NewLabel("0").MinSize().Height + theme.Padding()
-}
+// procColLayout places a row's cells in the table's columns: fixed widths,
+// and the Name column takes the rest.
+type procColLayout struct{}
 
-func (l *procLayout) MinSize([]fyne.CanvasObject) fyne.Size {
-	hdr := widget.NewButton("CPU", nil).MinSize().Height + theme.Padding()
-	return fyne.NewSize(l.fixedWidth()+160, hdr+procRows*l.rowHeight()+theme.Padding())
-}
-
-func (l *procLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	w := max(160, size.Width-l.fixedWidth())
-	if w != l.nameW {
-		l.nameW = w
-		l.p.table.SetColumnWidth(0, w)
+func (procColLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	w, h := float32(0), float32(0)
+	for i, o := range objs {
+		if i < len(procCols) {
+			w += max(procCols[i].width, 0)
+		}
+		h = max(h, o.MinSize().Height)
 	}
-	for _, o := range objs {
-		o.Resize(size)
-		o.Move(fyne.NewPos(0, 0))
+	return fyne.NewSize(w+procNameMin+float32(len(objs)-1)*theme.Padding(), h)
+}
+
+// procNameMin is the narrowest the Name column gets.
+const procNameMin = 140
+
+func (procColLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	pad := theme.Padding()
+	fixed := float32(len(objs)-1) * pad
+	for i := range objs {
+		fixed += procCols[i].width
+	}
+	stretch := max(procNameMin, size.Width-fixed)
+	x := float32(0)
+	for i, o := range objs {
+		w := procCols[i].width
+		if w == 0 {
+			w = stretch
+		}
+		o.Move(fyne.NewPos(x, 0))
+		o.Resize(fyne.NewSize(w, size.Height))
+		x += w + pad
 	}
 }
