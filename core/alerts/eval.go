@@ -128,6 +128,9 @@ func compute(ctx context.Context, src Source, r compiledRule, now time.Time) ([]
 			if !matchLabels(r.matches, v.Labels) || math.IsNaN(v.V) {
 				continue
 			}
+			if r.Agg != "last" && !v.covers(r.Window, now) {
+				continue // too little history yet for an aggregate over the window
+			}
 			if den != nil {
 				d, ok := den[labelsKey(v.Labels)]
 				if !ok || d == 0 || !finite(d) {

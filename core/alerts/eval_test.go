@@ -629,3 +629,33 @@ func TestQuietHoursUnannouncedAlertResolvesQuietly(t *testing.T) {
 		t.Fatalf("history %+v", hist)
 	}
 }
+
+// A window's aggregate made of a few seconds of samples (an engine that has
+// just started on a fresh home) is not evaluated; once the samples cover
+// most of the window it is.
+func TestAggregateNeedsCoverage(t *testing.T) {
+	const m = "cpu_usage_ratio"
+	h := newHarness(t, []Rule{cpuRule(0)}, nil)
+	start := h.clk.Now()
+	tests := []struct {
+		since time.Time
+		after time.Duration
+		want  State
+	}{
+		{since: start, after: 10 * time.Second, want: ""},                // 10 s of a 10 min window
+		{since: start, after: 7 * time.Minute, want: ""},                 // 7m10s: under 80 %
+		{since: start, after: time.Minute, want: StateFiring},            // 8m10s: covered
+		{since: time.Time{}, after: 10 * time.Second, want: StateFiring}, // a source that does not say
+	}
+	for i, tc := range tests {
+		h.src.set(m, Value{V: 0.99, Since: tc.since})
+		h.eval(tc.after)
+		var got State
+		if act := h.svc.Active(); len(act) > 0 {
+			got = act[0].State
+		}
+		if got != tc.want {
+			t.Errorf("step %d (%v after the first sample): state %q, want %q", i, h.clk.Now().Sub(start), got, tc.want)
+		}
+	}
+}

@@ -51,7 +51,7 @@ func (f *fakeSource) fail(metric string, err error) {
 func cloneValues(vs []Value) []Value {
 	out := make([]Value, len(vs))
 	for i, v := range vs {
-		out[i] = Value{Labels: copyLabels(v.Labels), V: v.V}
+		out[i] = Value{Labels: copyLabels(v.Labels), V: v.V, Since: v.Since}
 	}
 	return out
 }

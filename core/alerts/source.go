@@ -21,4 +21,23 @@ type Source interface {
 type Value struct {
 	Labels map[string]string
 	V      float64
+	// Since is the time of the oldest sample the answer is made of; zero
+	// when the source does not say. An average over a window is trusted
+	// only once the samples cover most of that window (MinCoverage).
+	Since time.Time
+}
+
+// MinCoverage is the share of a rule's window the samples must cover before
+// an aggregate over it (avg, min, max) is evaluated: a "10-minute average"
+// of the first ten seconds after a start is not one, and alerting on it
+// would be wrong.
+const MinCoverage = 0.8
+
+// covers says whether v is made of samples spanning at least MinCoverage
+// of window ending at now.
+func (v Value) covers(window time.Duration, now time.Time) bool {
+	if v.Since.IsZero() || window <= 0 {
+		return true
+	}
+	return now.Sub(v.Since) >= time.Duration(float64(window)*MinCoverage)
 }

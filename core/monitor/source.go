@@ -30,7 +30,7 @@ func (s *Service) Aggregate(ctx context.Context, metric, agg string, window time
 			continue
 		}
 		v := aggregate(sr.Points, agg)
-		out = append(out, alerts.Value{Labels: labelMap(sr.Labels), V: v})
+		out = append(out, alerts.Value{Labels: labelMap(sr.Labels), V: v, Since: time.Unix(sr.Points[0].T, 0)})
 	}
 	return out, nil
 }
