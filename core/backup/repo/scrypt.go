@@ -46,12 +46,11 @@ func scryptKeyWith(password, salt []byte, N, r, p, keyLen, workers, stride int) 
 		go func() {
 			defer wg.Done()
 			words := 32 * r
-			x := make([]uint32, words)
-			y := make([]uint32, words)
-			t := make([]uint32, words)
+			scratch := make([]uint32, 4*words)
+			x, y, t, u := scratch[:words], scratch[words:2*words], scratch[2*words:3*words], scratch[3*words:]
 			v := make([]uint32, words*((N+stride-1)/stride))
 			for i := range lanes {
-				romix(b[i*laneLen:(i+1)*laneLen], r, N, stride, x, y, t, v)
+				romix(b[i*laneLen:(i+1)*laneLen], r, N, stride, x, y, t, u, v)
 			}
 		}()
 	}
@@ -65,11 +64,12 @@ func scryptKeyWith(password, salt []byte, N, r, p, keyLen, workers, stride int) 
 // romix is scryptROMix on one lane, in place. Of scrypt's table V it keeps
 // only the blocks V[i] with i a multiple of stride, in v (ceil(N/stride)
 // blocks of 32·r words); V[j] is recomputed when the second loop reads it,
-// by j mod stride BlockMix calls from the kept block before it, into t.
-// Expected extra work: N·(stride-1)/2 BlockMix calls on top of 2N.
-// x, y and t are scratch blocks of 32·r words.
-func romix(lane []byte, r, N, stride int, x, y, t, v []uint32) {
+// by j mod stride BlockMix calls from the kept block before it. Expected
+// extra work: N·(stride-1)/2 BlockMix calls on top of 2N. x, y, t and u
+// are scratch blocks of 32·r words.
+func romix(lane []byte, r, N, stride int, x, y, t, u, v []uint32) {
 	words := 32 * r
+	var tmp [16]uint32
 	for i := range x {
 		x[i] = binary.LittleEndian.Uint32(lane[4*i:])
 	}
@@ -77,52 +77,52 @@ func romix(lane []byte, r, N, stride int, x, y, t, v []uint32) {
 		if i%stride == 0 {
 			copy(v[(i/stride)*words:], x)
 		}
-		blockMix(x, y, r)
+		blockMix(&tmp, x, y, r)
+		x, y = y, x
 	}
 	for i := 0; i < N; i++ {
 		j := int(x[(2*r-1)*16] & uint32(N-1))
 		k := j / stride
 		vj := v[k*words : (k+1)*words]
 		if m := j - k*stride; m > 0 {
-			copy(t, vj)
-			for ; m > 0; m-- {
-				blockMix(t, y, r)
+			blockMix(&tmp, vj, t, r)
+			for ; m > 1; m-- {
+				blockMix(&tmp, t, u, r)
+				t, u = u, t
 			}
 			vj = t
 		}
-		for k := range x {
-			x[k] ^= vj[k]
+		for k, w := range vj[:words] {
+			x[k] ^= w
 		}
-		blockMix(x, y, r)
+		blockMix(&tmp, x, y, r)
+		x, y = y, x
 	}
 	for i, w := range x {
 		binary.LittleEndian.PutUint32(lane[4*i:], w)
 	}
 }
 
-// blockMix is scryptBlockMix with Salsa20/8: b (2r blocks of 16 words)
-// is replaced by the mixed blocks, even-indexed outputs first; y is
-// scratch space of the same size.
-func blockMix(b, y []uint32, r int) {
-	var t [16]uint32
-	copy(t[:], b[(2*r-1)*16:])
-	for i := 0; i < 2*r; i++ {
-		blk := b[i*16 : i*16+16]
-		for k := range t {
-			t[k] ^= blk[k]
-		}
-		salsa8(&t)
-		// Even outputs go to the first half, odd ones to the second.
-		dst := (i/2)*16 + (i%2)*r*16
-		copy(y[dst:dst+16], t[:])
+// blockMix is scryptBlockMix with Salsa20/8: out (2r blocks of 16 words)
+// receives the mixed blocks of in, even-indexed outputs first. tmp is
+// scratch.
+func blockMix(tmp *[16]uint32, in, out []uint32, r int) {
+	copy(tmp[:], in[(2*r-1)*16:])
+	for i := 0; i < 2*r; i += 2 {
+		salsaXOR(tmp, in[i*16:], out[i*8:])
+		salsaXOR(tmp, in[i*16+16:], out[i*8+r*16:])
 	}
-	copy(b, y)
 }
 
-// salsa8 is the Salsa20/8 core applied in place.
-func salsa8(b *[16]uint32) {
-	x0, x1, x2, x3, x4, x5, x6, x7 := b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]
-	x8, x9, x10, x11, x12, x13, x14, x15 := b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+// salsaXOR sets tmp and out[:16] to Salsa20/8(tmp XOR in[:16]).
+func salsaXOR(tmp *[16]uint32, in, out []uint32) {
+	in, out = in[:16], out[:16]
+	w0, w1, w2, w3 := tmp[0]^in[0], tmp[1]^in[1], tmp[2]^in[2], tmp[3]^in[3]
+	w4, w5, w6, w7 := tmp[4]^in[4], tmp[5]^in[5], tmp[6]^in[6], tmp[7]^in[7]
+	w8, w9, w10, w11 := tmp[8]^in[8], tmp[9]^in[9], tmp[10]^in[10], tmp[11]^in[11]
+	w12, w13, w14, w15 := tmp[12]^in[12], tmp[13]^in[13], tmp[14]^in[14], tmp[15]^in[15]
+	x0, x1, x2, x3, x4, x5, x6, x7 := w0, w1, w2, w3, w4, w5, w6, w7
+	x8, x9, x10, x11, x12, x13, x14, x15 := w8, w9, w10, w11, w12, w13, w14, w15
 	for i := 0; i < 8; i += 2 {
 		x4 ^= bits.RotateLeft32(x0+x12, 7)
 		x8 ^= bits.RotateLeft32(x4+x0, 9)
@@ -157,20 +157,12 @@ func salsa8(b *[16]uint32) {
 		x14 ^= bits.RotateLeft32(x13+x12, 13)
 		x15 ^= bits.RotateLeft32(x14+x13, 18)
 	}
-	b[0] += x0
-	b[1] += x1
-	b[2] += x2
-	b[3] += x3
-	b[4] += x4
-	b[5] += x5
-	b[6] += x6
-	b[7] += x7
-	b[8] += x8
-	b[9] += x9
-	b[10] += x10
-	b[11] += x11
-	b[12] += x12
-	b[13] += x13
-	b[14] += x14
-	b[15] += x15
+	x0, x1, x2, x3 = x0+w0, x1+w1, x2+w2, x3+w3
+	x4, x5, x6, x7 = x4+w4, x5+w5, x6+w6, x7+w7
+	x8, x9, x10, x11 = x8+w8, x9+w9, x10+w10, x11+w11
+	x12, x13, x14, x15 = x12+w12, x13+w13, x14+w14, x15+w15
+	out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7] = x0, x1, x2, x3, x4, x5, x6, x7
+	out[8], out[9], out[10], out[11], out[12], out[13], out[14], out[15] = x8, x9, x10, x11, x12, x13, x14, x15
+	tmp[0], tmp[1], tmp[2], tmp[3], tmp[4], tmp[5], tmp[6], tmp[7] = x0, x1, x2, x3, x4, x5, x6, x7
+	tmp[8], tmp[9], tmp[10], tmp[11], tmp[12], tmp[13], tmp[14], tmp[15] = x8, x9, x10, x11, x12, x13, x14, x15
 }
