@@ -50,7 +50,8 @@ type Service struct {
 	// Workers overrides the number of file readers (0: one per CPU).
 	Workers int
 
-	log *slog.Logger
+	checks *checkLog // the last check of each folder
+	log    *slog.Logger
 }
 
 // NewService returns the consistency service of the home at homeDir,
@@ -63,7 +64,11 @@ func NewService(db *bolt.DB, homeDir string, b *backup.Service, log *slog.Logger
 	if err != nil {
 		return nil, fmt.Errorf("consistency: %w", err)
 	}
-	return &Service{Index: x, Backup: b, TrashDir: filepath.Join(homeDir, "trash"), log: log}, nil
+	checks, err := openCheckLog(db)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Index: x, Backup: b, TrashDir: filepath.Join(homeDir, "trash"), checks: checks, log: log}, nil
 }
 
 // Register adds the consistency operations to r.
@@ -75,6 +80,8 @@ func (s *Service) Register(r Router) {
 	r.Handle(OpTrashList, s.handleTrashList)
 	r.Handle(OpTrashRestore, s.handleTrashRestore)
 	r.Handle(OpTrashEmpty, s.handleTrashEmpty)
+	r.Handle(OpTrashShow, s.handleTrashShow)
+	r.Handle(OpChecks, s.handleChecks)
 }
 
 // ScanFolder brings the index of the folder at abs up to date — every
@@ -262,6 +269,7 @@ func (s *Service) handleCompare(ctx context.Context, c *control.Call) (any, erro
 	rep.A, rep.B = la, lb
 	rep.HashedFiles, rep.HashedBytes = tmp.HashedFiles, tmp.HashedBytes
 	rep.DurationSeconds = time.Since(start).Seconds()
+	s.recordCompare(rep)
 	if !rep.Identical() {
 		c.Found()
 	}

@@ -154,6 +154,7 @@ func (s *Service) handleVerify(ctx context.Context, c *control.Call) (any, error
 		s.resolve(ctx, key, fmt.Sprintf("%s verified against snapshot %s: nothing corrupt or missing", args.Folder, short(v.Snapshot)))
 	}
 	v.DurationSeconds = time.Since(start).Seconds()
+	s.recordVerify(args, v)
 	if v.Problems() {
 		c.Found()
 	}
