@@ -17,7 +17,8 @@ func (e *Engine) openConsistency() error {
 		return err
 	}
 	cs.Alerts = e.Alerts
-	ws, err := watch.New(e.store.DB(), cs.Index, watch.Options{Log: e.log})
+	ws, err := watch.New(e.store.DB(), cs.Index, watch.Options{Log: e.log,
+		OnChange: func(folder string) { e.bus.Publish(watch.Changed{Folder: folder}) }})
 	if err != nil {
 		return err
 	}

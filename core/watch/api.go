@@ -30,6 +30,7 @@ type FolderInfo struct {
 	Ready    bool       `json:"ready"`
 	Files    int        `json:"files"`
 	Dirs     int        `json:"dirs"`
+	Bytes    int64      `json:"bytes"`
 	Updated  *time.Time `json:"updated,omitempty"`
 	Problems int        `json:"problems"`
 	Error    string     `json:"error,omitempty"`
@@ -114,6 +115,7 @@ func (s *Service) infoOf(r Record) FolderInfo {
 	if st, ok := s.State(r.Path); ok {
 		fi.Watching = true
 		fi.Ready, fi.Files, fi.Dirs, fi.Problems, fi.Error = st.Ready, st.Files, st.Dirs, len(st.Problems), st.Err
+		fi.Bytes = st.Bytes
 		if !st.Updated.IsZero() {
 			t := st.Updated.UTC()
 			fi.Updated = &t

@@ -212,6 +212,7 @@ type State struct {
 	Updated  time.Time // when the tree last changed
 	Files    int
 	Dirs     int
+	Bytes    int64 // the files' sizes added up
 	Problems []content.PathError
 	Err      string // why the folder is not watched (gone, unreadable)
 }
@@ -492,11 +493,12 @@ func (f *folder) fullScan(ctx context.Context) error {
 
 // publish installs a new tree.
 func (f *folder) publish(t *content.Tree, problems map[string]content.PathError) {
-	files := 0
+	files, bytes := 0, int64(0)
 	for _, d := range t.Dirs {
 		for i := range d.Entries {
 			if d.Entries[i].Type == content.TypeFile {
 				files++
+				bytes += d.Entries[i].Size
 			}
 		}
 	}
@@ -504,7 +506,7 @@ func (f *folder) publish(t *content.Tree, problems map[string]content.PathError)
 	changed := f.tree == nil || f.tree.Root().Hash != t.Root().Hash || !f.state.Ready
 	f.tree, f.problems = t, problems
 	f.state.Ready, f.state.Err = true, ""
-	f.state.Files, f.state.Dirs = files, len(t.Dirs)
+	f.state.Files, f.state.Dirs, f.state.Bytes = files, len(t.Dirs), bytes
 	f.state.Version++
 	f.state.Updated = time.Now()
 	f.mu.Unlock()
