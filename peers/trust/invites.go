@@ -16,12 +16,19 @@ type Invite struct {
 	Key     []byte    `json:"key"`
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
+	// Used is when a joiner used it up. Used and expired invites are kept
+	// for a day, so a late joiner hears exactly why it is refused.
+	Used time.Time `json:"used,omitzero"`
 }
+
+// keepSpent is how long a used or expired invite is remembered.
+const keepSpent = 24 * time.Hour
 
 // Errors of ConsumeInvite.
 var (
-	ErrInviteUnknown = errors.New("invite unknown or already used")
-	ErrInviteExpired = errors.New("invite expired")
+	ErrInviteUnknown = errors.New("invite unknown (was the code copied whole, and made by this device?)")
+	ErrInviteUsed    = errors.New("invite already used: a code works once")
+	ErrInviteExpired = errors.New("invite expired: ask for a new code")
 )
 
 // AddInvite stores an invite under its ID (another hash of its secret),
@@ -44,7 +51,7 @@ func pruneInvites(b *bolt.Bucket, now time.Time) error {
 	var old [][]byte
 	err := b.ForEach(func(k, v []byte) error {
 		var inv Invite
-		if json.Unmarshal(v, &inv) != nil || !inv.Expires.After(now) {
+		if json.Unmarshal(v, &inv) != nil || !inv.Expires.Add(keepSpent).After(now) {
 			old = append(old, k)
 		}
 		return nil
@@ -57,13 +64,14 @@ func pruneInvites(b *bolt.Bucket, now time.Time) error {
 	return err
 }
 
-// HasInvites reports whether any invite is still valid at now.
+// HasInvites reports whether any invite is open at now, or was used or
+// expired within the last day (so its joiner can be told why not).
 func (s *Store) HasInvites(now time.Time) bool {
 	found := false
 	s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(BucketInvites).ForEach(func(k, v []byte) error {
 			var inv Invite
-			if json.Unmarshal(v, &inv) == nil && inv.Expires.After(now) {
+			if json.Unmarshal(v, &inv) == nil && inv.Expires.Add(keepSpent).After(now) {
 				found = true
 			}
 			return nil
@@ -73,12 +81,11 @@ func (s *Store) HasInvites(now time.Time) bool {
 }
 
 // ConsumeInvite uses up the invite id if check accepts its key, in one
-// transaction, so that a code works once however many try it at once. An
-// expired invite is deleted and refused; a failed check leaves the invite
-// for the rightful joiner.
+// transaction, so that a code works once however many try it at once. A
+// used or expired invite is refused; a failed check leaves the invite for
+// the rightful joiner.
 func (s *Store) ConsumeInvite(id []byte, now time.Time, check func(key []byte) error) error {
-	var expired bool
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(BucketInvites)
 		raw := b.Get(id)
 		if raw == nil {
@@ -89,17 +96,20 @@ func (s *Store) ConsumeInvite(id []byte, now time.Time, check func(key []byte) e
 			b.Delete(id)
 			return fmt.Errorf("invite record is corrupt: %w", err)
 		}
-		if !inv.Expires.After(now) {
-			expired = true
-			return b.Delete(id)
+		switch {
+		case !inv.Used.IsZero():
+			return ErrInviteUsed
+		case !inv.Expires.After(now):
+			return ErrInviteExpired
 		}
 		if err := check(inv.Key); err != nil {
 			return err
 		}
-		return b.Delete(id)
+		inv.Used = now
+		raw, err := json.Marshal(inv)
+		if err != nil {
+			return err
+		}
+		return b.Put(id, raw)
 	})
-	if err == nil && expired {
-		return ErrInviteExpired
-	}
-	return err
 }

@@ -174,7 +174,7 @@ func TestInvitesWorkOnceAndExpire(t *testing.T) {
 				mu.Lock()
 				wins++
 				mu.Unlock()
-			} else if !errors.Is(err, ErrInviteUnknown) {
+			} else if !errors.Is(err, ErrInviteUsed) {
 				t.Errorf("replay: %v", err)
 			}
 		}()
@@ -187,7 +187,15 @@ func TestInvitesWorkOnceAndExpire(t *testing.T) {
 	if err := s.ConsumeInvite([]byte("old"), now.Add(2*time.Second), func([]byte) error { return nil }); !errors.Is(err, ErrInviteExpired) {
 		t.Errorf("expired: %v", err)
 	}
-	if err := s.ConsumeInvite([]byte("old"), now, func([]byte) error { return nil }); !errors.Is(err, ErrInviteUnknown) {
-		t.Errorf("expired invite was not deleted: %v", err)
+	if err := s.ConsumeInvite([]byte("nope"), now, func([]byte) error { return nil }); !errors.Is(err, ErrInviteUnknown) {
+		t.Errorf("unknown invite: %v", err)
+	}
+	if !s.HasInvites(now.Add(2 * time.Hour)) {
+		t.Error("spent invites are not remembered for a while")
+	}
+	// A day later they are gone.
+	s.AddInvite([]byte("new"), Invite{Key: []byte("k"), Created: now.Add(48 * time.Hour), Expires: now.Add(49 * time.Hour)})
+	if err := s.ConsumeInvite([]byte("old"), now.Add(48*time.Hour), func([]byte) error { return nil }); !errors.Is(err, ErrInviteUnknown) {
+		t.Errorf("old invite still there: %v", err)
 	}
 }

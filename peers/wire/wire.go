@@ -47,17 +47,14 @@ const (
 	TResponse
 	// TCancel asks the other side to stop a call (ID: the call).
 	TCancel
-	// TSubscribe opens a server-pushed stream of Topic (ID: the stream);
-	// TEvent carries one item of it; TUnsubscribe ends it.
-	TSubscribe
+	// TEvent carries one item of a stream the other side pushes while a
+	// streaming call (such as OpLiveMetrics) runs (ID: the call); the
+	// call's response ends the stream.
 	TEvent
-	TUnsubscribe
-	// TBye says why the sender closes the connection.
-	TBye
 	tEnd
 )
 
-var typeNames = [...]string{"", "hello", "pair", "request", "progress", "log", "response", "cancel", "subscribe", "event", "unsubscribe", "bye"}
+var typeNames = [...]string{"", "hello", "pair", "request", "progress", "log", "response", "cancel", "event"}
 
 func (t Type) String() string {
 	if t > 0 && t < tEnd {
@@ -74,7 +71,7 @@ type Msg struct {
 	Pair     *Pair     `cbor:"4,keyasint,omitempty"`
 	Request  *Request  `cbor:"5,keyasint,omitempty"`
 	Progress *Progress `cbor:"6,keyasint,omitempty"`
-	Text     string    `cbor:"7,keyasint,omitempty"` // TLog's line, TSubscribe's topic, TBye's reason
+	Text     string    `cbor:"7,keyasint,omitempty"` // TLog's line
 	Response *Response `cbor:"8,keyasint,omitempty"`
 	Tick     *Tick     `cbor:"9,keyasint,omitempty"`
 }
@@ -119,7 +116,7 @@ type Response struct {
 	TaskID uint64 `cbor:"4,keyasint,omitempty"`
 }
 
-// Tick is one sample of the machine on the "metrics" stream.
+// Tick is one sample of the machine on a live metrics stream.
 type Tick struct {
 	At      int64    `cbor:"1,keyasint"` // Unix milliseconds
 	Samples []Sample `cbor:"2,keyasint"`
@@ -132,9 +129,6 @@ type Sample struct {
 	Counter bool              `cbor:"3,keyasint,omitempty"`
 	Value   float64           `cbor:"4,keyasint"`
 }
-
-// Stream topics.
-const TopicMetrics = "metrics"
 
 var (
 	encMode cbor.EncMode
@@ -211,7 +205,7 @@ func (m Msg) Validate() error {
 		return bad("wrong body for the message type")
 	}
 	switch m.Type {
-	case THello, TPair, TBye:
+	case THello, TPair:
 		if m.ID != 0 {
 			return bad("unexpected ID")
 		}
@@ -220,18 +214,8 @@ func (m Msg) Validate() error {
 			return bad("missing ID")
 		}
 	}
-	switch m.Type {
-	case THello, TPair, TCancel, TUnsubscribe, TRequest, TProgress, TResponse, TEvent:
-		if m.Text != "" {
-			return bad("unexpected text")
-		}
-	case TLog, TBye, TSubscribe:
-		if len(m.Text) > MaxString {
-			return bad("text of %d bytes", len(m.Text))
-		}
-		if m.Type == TSubscribe && m.Text == "" {
-			return bad("no topic")
-		}
+	if m.Type != TLog && m.Text != "" || len(m.Text) > MaxString {
+		return bad("unexpected text, or text of %d bytes", len(m.Text))
 	}
 	if h := m.Hello; h != nil {
 		if h.Version == 0 || len(h.Device) > MaxString || len(h.App) > MaxString ||
@@ -258,7 +242,7 @@ func (m Msg) Validate() error {
 	}
 	if t := m.Tick; t != nil {
 		for _, s := range t.Samples {
-			if s.Name == "" || len(s.Name) > 256 || len(s.Labels) > 16 {
+			if s.Name == "" || len(s.Name) > 256 || len(s.Labels) > 16 || !finite(s.Value) {
 				return bad("sample %q out of range", s.Name)
 			}
 		}

@@ -20,10 +20,7 @@ func validMessages() []Msg {
 		{Type: TLog, ID: 1, Text: "task 7"},
 		{Type: TResponse, ID: 1, Response: &Response{Exit: 3, Data: []byte(`{}`), Error: "found"}},
 		{Type: TCancel, ID: 1},
-		{Type: TSubscribe, ID: 2, Text: TopicMetrics},
 		{Type: TEvent, ID: 2, Tick: &Tick{At: 1700000000000, Samples: []Sample{{Name: "cpu_usage_ratio", Labels: map[string]string{"cpu": "0"}, Value: 0.25}}}},
-		{Type: TUnsubscribe, ID: 2},
-		{Type: TBye, Text: "revoked"},
 	}
 }
 
@@ -70,7 +67,7 @@ func TestInvalidMessagesAreRefused(t *testing.T) {
 		{"pair without hello", raw(Msg{Type: TPair, Pair: &Pair{Invite: make([]byte, 32), Proof: make([]byte, 32)}})},
 		{"short proof", raw(Msg{Type: TPair, Pair: &Pair{Invite: make([]byte, 32), Proof: make([]byte, 3)}, Hello: &Hello{Version: 1}})},
 		{"long log", raw(Msg{Type: TLog, ID: 1, Text: big})},
-		{"empty topic", raw(Msg{Type: TSubscribe, ID: 1})},
+		{"text on a cancel", raw(Msg{Type: TCancel, ID: 1, Text: "x"})},
 		{"exit out of range", raw(Msg{Type: TResponse, ID: 1, Response: &Response{Exit: 1000}})},
 		{"NaN percent", raw(Msg{Type: TProgress, ID: 1, Progress: &Progress{Percent: math.NaN()}})},
 		{"duplicate key", []byte{0xa2, 0x01, 0x07, 0x01, 0x07}},

@@ -1,0 +1,625 @@
+package peers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/holdfast/holdfast/core/alerts"
+	"github.com/holdfast/holdfast/core/bus"
+	"github.com/holdfast/holdfast/core/control"
+	"github.com/holdfast/holdfast/core/monitor"
+	"github.com/holdfast/holdfast/peers/identity"
+	"github.com/holdfast/holdfast/peers/trust"
+	"github.com/holdfast/holdfast/peers/wire"
+)
+
+// node is one Holdfast instance's peer side: a real identity, trust
+// store, router and bus, and a Service on 127.0.0.1.
+type node struct {
+	name   string
+	dir    string
+	id     *identity.Identity
+	db     *bolt.DB
+	trust  *trust.Store
+	router *control.Router
+	bus    *bus.Bus
+	svc    *Service
+	alerts *alerts.Service
+	now    func() time.Time
+	mu     sync.Mutex
+	ran    []string // operations the router ran for peers
+}
+
+const testTimeout = 300 * time.Millisecond
+
+func newNode(t *testing.T, name string) *node {
+	t.Helper()
+	n := &node{name: name, dir: t.TempDir(), bus: bus.New(), now: time.Now}
+	var err error
+	if n.id, err = identity.LoadOrCreate(n.dir); err != nil {
+		t.Fatal(err)
+	}
+	if n.db, err = bolt.Open(filepath.Join(n.dir, "holdfast.db"), 0o600, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.db.Close() })
+	if n.trust, err = trust.Open(n.db); err != nil {
+		t.Fatal(err)
+	}
+	n.router = control.NewRouter(nil)
+	for _, op := range []string{"status", "jobs.run"} {
+		n.router.Handle(op, func(ctx context.Context, c *control.Call) (any, error) {
+			n.mu.Lock()
+			n.ran = append(n.ran, op)
+			n.mu.Unlock()
+			c.Logf("%s on %s", op, name)
+			return map[string]string{"device": name, "op": op}, nil
+		})
+	}
+	n.router.Handle("slow", func(ctx context.Context, c *control.Call) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	if n.alerts, err = alerts.New(n.db, alerts.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	n.svc = n.newService()
+	return n
+}
+
+func (n *node) newService() *Service {
+	return New(Options{
+		Identity: n.id, Trust: n.trust, Dispatcher: n.router, Bus: n.bus, DeviceName: n.name, Version: "test",
+		Allowed:      map[string]trust.Permission{"status": trust.Observe, "slow": trust.Observe, "jobs.run": trust.Control},
+		Listen:       "127.0.0.1:0",
+		PingInterval: testTimeout / 4, ReadTimeout: testTimeout,
+		Alerts: n.alerts, OfflineAlertAfter: time.Hour,
+		Now: func() time.Time { return n.now() },
+	})
+}
+
+func (n *node) start(t *testing.T) {
+	t.Helper()
+	if err := n.svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	svc := n.svc
+	t.Cleanup(func() { svc.Stop(context.Background()) })
+}
+
+func (n *node) stop(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.svc.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventually waits for cond, failing after a generous deadline (this
+// bounds a hang; it is not a timing assertion).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func online(a, b *node) bool { return a.svc.current(b.id.ID) != nil }
+
+// pair has b join a's invite.
+func pair(t *testing.T, a, b *node) {
+	t.Helper()
+	inv, err := a.svc.Invite(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Join(context.Background(), inv.Code, ""); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, a, b)
+}
+
+// settle waits until a and b hold one connection, the one the lower ID
+// dialled (or the other one, when the lower ID has no address to dial).
+func settle(t *testing.T, a, b *node) {
+	t.Helper()
+	if b.id.ID.Compare(a.id.ID) < 0 {
+		a, b = b, a
+	}
+	p, _ := a.trust.Get(b.id.ID)
+	want := a.id.ID
+	if len(p.Addresses) == 0 {
+		want = b.id.ID
+	}
+	eventually(t, b.name+" and "+a.name+" settle on one connection", func() bool {
+		ca, cb := a.svc.current(b.id.ID), b.svc.current(a.id.ID)
+		return ca != nil && cb != nil && ca.dialer == want && cb.dialer == want
+	})
+}
+
+func TestPairCallAndPermissions(t *testing.T) {
+	a, b := newNode(t, "alpha"), newNode(t, "beta")
+	a.start(t)
+	b.start(t)
+	inv, err := a.svc.Invite(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(inv.Code, codePrefix) || len(inv.Addresses) != 1 {
+		t.Fatalf("invite %+v", inv)
+	}
+	pi, err := b.svc.Join(context.Background(), inv.Code, "home-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pi.Name != "home-server" || pi.ID != a.id.ID || !pi.Can(trust.Observe) || pi.Can(trust.Control) {
+		t.Errorf("joiner's record of the inviter: %+v", pi)
+	}
+	settle(t, a, b)
+	pa, err := a.trust.Get(b.id.ID)
+	if err != nil || pa.Name != "beta" || !pa.Can(trust.Observe) || pa.Can(trust.Control) || len(pa.Addresses) == 0 {
+		t.Errorf("inviter's record of the joiner: %+v %v", pa, err)
+	}
+
+	var logs []string
+	sink := sinkFunc(func(l string) { logs = append(logs, l) })
+	res, err := b.svc.Call(context.Background(), "home-server", control.Request{Op: "status"}, sink)
+	if err != nil || res.Exit != 0 {
+		t.Fatalf("status: %+v %v", res, err)
+	}
+	var out map[string]string
+	json.Unmarshal(res.Data, &out)
+	if out["device"] != "alpha" || len(logs) != 1 || logs[0] != "status on alpha" {
+		t.Errorf("status answered %s, logs %q", res.Data, logs)
+	}
+	// By device ID prefix, the other way.
+	if res, err := a.svc.Call(context.Background(), b.id.ID.String()[:9], control.Request{Op: "status"}, nil); err != nil || res.Exit != 0 {
+		t.Errorf("status by ID prefix: %+v %v", res, err)
+	}
+
+	// Observe cannot control; an operation outside the list is refused.
+	res, _ = b.svc.Call(context.Background(), "home-server", control.Request{Op: "jobs.run"}, nil)
+	if res.Exit != control.ExitError || !strings.Contains(res.Error, "permission denied") {
+		t.Errorf("jobs.run with observe only: %+v", res)
+	}
+	res, _ = b.svc.Call(context.Background(), "home-server", control.Request{Op: "peers.remove"}, nil)
+	if res.Exit != control.ExitUsage || !strings.Contains(res.Error, "not open to peers") {
+		t.Errorf("an op outside the list: %+v", res)
+	}
+	if _, err := a.trust.Grant(b.id.ID, trust.Control); err != nil {
+		t.Fatal(err)
+	}
+	res, _ = b.svc.Call(context.Background(), "home-server", control.Request{Op: "jobs.run"}, nil)
+	if res.Exit != 0 {
+		t.Errorf("jobs.run with control: %+v", res)
+	}
+	a.mu.Lock()
+	ran := strings.Join(a.ran, ",")
+	a.mu.Unlock()
+	if ran != "status,jobs.run" {
+		t.Errorf("alpha ran %s", ran)
+	}
+
+	// Canceling a call cancels it on the peer.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	res, err = b.svc.Call(ctx, "home-server", control.Request{Op: "slow"}, nil)
+	if err != nil || !strings.Contains(res.Error, "canceled") {
+		t.Errorf("canceled call: %+v %v", res, err)
+	}
+
+	// The code worked once.
+	_, err = newStartedNode(t, "gamma").svc.Join(context.Background(), inv.Code, "")
+	var refused *RefusedError
+	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "invite already used") {
+		t.Errorf("replayed code: %v", err)
+	}
+}
+
+type sinkFunc func(string)
+
+func (f sinkFunc) Progress(control.Progress) {}
+func (f sinkFunc) Log(l string)              { f(l) }
+
+func newStartedNode(t *testing.T, name string) *node {
+	n := newNode(t, name)
+	n.start(t)
+	return n
+}
+
+func TestBadCodesAreRefused(t *testing.T) {
+	a, c := newStartedNode(t, "alpha"), newStartedNode(t, "gamma")
+	inv, err := a.svc.Invite(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := ParseCode(inv.Code)
+
+	wrongSecret := good
+	wrongSecret.Secret[0] ^= 1
+	wrongID := good
+	wrongID.ID[0] ^= 1
+	for _, tt := range []struct {
+		name, code, want string
+	}{
+		{"garbage", "hello", "not a Holdfast invite code"},
+		{"truncated", inv.Code[:len(inv.Code)-10], "not a Holdfast invite code"},
+		{"wrong secret", wrongSecret.Code(), "invite unknown"},
+		{"inviter not the pinned device", wrongID.Code(), "not the expected"},
+		{"own code", mustInvite(t, c), "own invite"},
+	} {
+		_, err := c.svc.Join(context.Background(), tt.code, "")
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+	if ps, _ := c.trust.List(); len(ps) != 0 {
+		t.Errorf("a refused join added %v", ps)
+	}
+	if ps, _ := a.trust.List(); len(ps) != 0 {
+		t.Errorf("a refused join was trusted: %v", ps)
+	}
+	// Expired: the inviter's clock moves past the expiry.
+	a.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
+	_, err = c.svc.Join(context.Background(), inv.Code, "")
+	if err == nil || !strings.Contains(err.Error(), "invite expired") {
+		t.Errorf("expired: %v", err)
+	}
+	a.now = time.Now
+	// The refusals did not use the code up.
+	if _, err := c.svc.Join(context.Background(), inv.Code, ""); err != nil {
+		t.Errorf("the code after refused attempts: %v", err)
+	}
+}
+
+func mustInvite(t *testing.T, n *node) string {
+	inv, err := n.svc.Invite(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv.Code
+}
+
+func TestInviteNeedsListeningEngine(t *testing.T) {
+	n := newNode(t, "alpha")
+	if _, err := n.svc.Invite(time.Minute); err == nil || !strings.Contains(err.Error(), "--listen") {
+		t.Errorf("not started: %v", err)
+	}
+	n.svc = New(Options{Identity: n.id, Trust: n.trust, Dispatcher: n.router})
+	n.start(t)
+	if _, err := n.svc.Invite(time.Minute); err == nil || !strings.Contains(err.Error(), "does not listen") {
+		t.Errorf("not listening: %v", err)
+	}
+}
+
+func TestRevokeAndRemoveCutAtOnce(t *testing.T) {
+	a, b := newStartedNode(t, "alpha"), newStartedNode(t, "beta")
+	pair(t, a, b)
+	if _, err := a.trust.Revoke(b.id.ID, trust.Observe); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the revoked peer is cut on both sides", func() bool { return !online(a, b) && !online(b, a) })
+	// It keeps dialling, and is refused every time.
+	time.Sleep(3 * testTimeout)
+	if online(a, b) || online(b, a) {
+		t.Fatal("a revoked peer got back in")
+	}
+	if _, err := a.trust.Grant(b.id.ID, trust.Observe); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "granted again, it reconnects", func() bool { return online(a, b) && online(b, a) })
+	if err := a.trust.Remove(b.id.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the removed peer is cut", func() bool { return !online(a, b) && !online(b, a) })
+	time.Sleep(3 * testTimeout)
+	if online(b, a) {
+		t.Fatal("a removed peer got back in")
+	}
+	if _, err := b.svc.Call(context.Background(), "alpha", control.Request{Op: "status"}, nil); err == nil || !strings.Contains(err.Error(), "offline") {
+		t.Errorf("call to a peer that removed us: %v", err)
+	}
+}
+
+func TestDuplicateConnectionsKeepTheLowerIDsDial(t *testing.T) {
+	a, b := newNode(t, "alpha"), newNode(t, "beta")
+	a.start(t)
+	b.start(t)
+	pair(t, a, b)
+	low := a.id.ID
+	if b.id.ID.Compare(low) < 0 {
+		low = b.id.ID
+	}
+	eventually(t, "both keep the connection the lower ID dialled", func() bool {
+		ca, cb := a.svc.current(b.id.ID), b.svc.current(a.id.ID)
+		return ca != nil && cb != nil && ca.dialer == low && cb.dialer == low
+	})
+	// Both sides dial at the same moment, again and again: they always
+	// settle on one connection, the lower ID's.
+	for i := 0; i < 5; i++ {
+		var wg sync.WaitGroup
+		for _, n := range []*node{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				other := a
+				if n == a {
+					other = b
+				}
+				p, _ := n.trust.Get(other.id.ID)
+				if ws, hello, err := n.svc.dial(context.Background(), other.id.ID, p.Addresses[0], nil); err == nil {
+					n.svc.attach(ws, other.id.ID, n.id.ID, hello)
+				}
+			}()
+		}
+		wg.Wait()
+		eventually(t, "one connection each, the lower ID's", func() bool {
+			ca, cb := a.svc.current(b.id.ID), b.svc.current(a.id.ID)
+			a.svc.mu.Lock()
+			na := len(a.svc.all)
+			a.svc.mu.Unlock()
+			return ca != nil && cb != nil && ca.dialer == low && cb.dialer == low && na == 1
+		})
+	}
+}
+
+// TestMalformedFramesCloseOnlyThatConnection speaks raw frames to a
+// running service as a trusted peer: each bad frame closes that
+// connection, and the service's other peer stays connected throughout.
+func TestMalformedFramesCloseOnlyThatConnection(t *testing.T) {
+	a, b, d := newStartedNode(t, "alpha"), newStartedNode(t, "beta"), newNode(t, "delta")
+	pair(t, a, b)
+	// delta is trusted by alpha but runs no dialer of its own.
+	if _, err := a.trust.Add(trust.Peer{ID: d.id.ID, Name: "delta", Permissions: []trust.Permission{trust.Observe}}); err != nil {
+		t.Fatal(err)
+	}
+	addr := a.svc.Addresses()[0]
+	keep := a.svc.current(b.id.ID)
+	enc := func(m wire.Msg) []byte {
+		b, err := wire.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	hello := enc(d.svc.hello())
+	req := func(id uint64) []byte {
+		return enc(wire.Msg{Type: wire.TRequest, ID: id, Request: &wire.Request{Op: "status"}})
+	}
+	tests := []struct {
+		name   string
+		frames [][]byte
+		text   bool
+	}{
+		{"garbage", [][]byte{[]byte("\xff\x00garbage")}, false},
+		{"text frame", [][]byte{[]byte(`{"op":"status"}`)}, true},
+		{"oversized", [][]byte{make([]byte, wire.MaxMessage+1)}, false},
+		{"second hello", [][]byte{hello}, false},
+		{"ID going backwards", [][]byte{req(5), req(3)}, false},
+		{"repeated ID", [][]byte{req(1), req(1)}, false},
+		{"answer to a call never made", [][]byte{enc(wire.Msg{Type: wire.TResponse, ID: 9, Response: &wire.Response{}})}, false},
+		{"cancel of a call never made", [][]byte{enc(wire.Msg{Type: wire.TCancel, ID: 4})}, false},
+		{"unknown type", [][]byte{{0xa2, 0x01, 0x18, 0x63, 0x02, 0x01}}, false},
+	}
+	for _, tt := range tests {
+		ws, _, err := d.svc.dial(context.Background(), a.id.ID, addr, nil)
+		if err != nil {
+			t.Fatalf("%s: dial: %v", tt.name, err)
+		}
+		typ := websocket.BinaryMessage
+		if tt.text {
+			typ = websocket.TextMessage
+		}
+		for _, f := range tt.frames {
+			ws.WriteMessage(typ, f)
+		}
+		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var closeErr *websocket.CloseError
+		for {
+			_, _, err = ws.ReadMessage()
+			if err != nil {
+				break
+			}
+		}
+		ws.Close()
+		if !errors.As(err, &closeErr) || (closeErr.Code != closeProtocol && closeErr.Code != websocket.CloseMessageTooBig) {
+			t.Errorf("%s: connection ended with %v, want a protocol close", tt.name, err)
+		}
+		if c := a.svc.current(b.id.ID); c != keep {
+			t.Fatalf("%s: alpha's connection to beta changed", tt.name)
+		}
+	}
+	if res, err := b.svc.Call(context.Background(), "alpha", control.Request{Op: "status"}, nil); err != nil || res.Exit != 0 {
+		t.Errorf("beta's calls after the bad frames: %+v %v", res, err)
+	}
+	// A stranger (no invite open) is cut before a single message.
+	e := newNode(t, "epsilon")
+	if _, _, err := e.svc.dial(context.Background(), a.id.ID, addr, nil); err == nil {
+		t.Error("a stranger got a connection")
+	}
+}
+
+// proxy forwards TCP to target until cut, when it silently drops
+// everything (a dead link, not a closed one).
+type proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cut    bool
+	conns  []net.Conn
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target}
+	t.Cleanup(func() {
+		ln.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.mu.Unlock()
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			go p.pipe(c, u)
+			go p.pipe(u, c)
+		}
+	}()
+	return p
+}
+
+func (p *proxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		cut := p.cut
+		p.mu.Unlock()
+		if cut {
+			continue // swallowed
+		}
+		if _, err := dst.Write(buf[:n]); err != nil {
+			return
+		}
+	}
+}
+
+func (p *proxy) setCut(cut bool) {
+	p.mu.Lock()
+	p.cut = cut
+	p.mu.Unlock()
+}
+
+func TestDeadLinkNoticedAndOfflineAlert(t *testing.T) {
+	// Beta does not listen: alpha can never dial it.
+	a, b := newStartedNode(t, "alpha"), newNode(t, "beta")
+	b.svc.opts.OfflineAlertAfter = 2 * testTimeout
+	b.svc.opts.Listen = ""
+	b.start(t)
+	pair(t, a, b)
+	// From now on beta reaches alpha only through a proxy.
+	px := newProxy(t, a.svc.Addresses()[0])
+	a.svc.Stop(context.Background())
+	if _, err := b.trust.Seen(a.id.ID, time.Now(), []string{px.ln.Addr().String()}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "beta sees alpha gone", func() bool { return !online(b, a) })
+	a.svc = a.newService()
+	a.svc.opts.Listen = px.target
+	a.start(t)
+	a.svc.mu.Lock()
+	a.svc.addrs = []string{px.ln.Addr().String()} // alpha is reached through the proxy
+	a.svc.mu.Unlock()
+	eventually(t, "beta reconnects through the proxy", func() bool { return online(b, a) && online(a, b) })
+	px.setCut(true)
+	eventually(t, "both notice the dead link", func() bool { return !online(b, a) && !online(a, b) })
+	eventually(t, "beta raises the offline alert", func() bool {
+		for _, al := range b.alerts.Active() {
+			if al.Source == "peers" && strings.Contains(al.Message, "alpha") {
+				return true
+			}
+		}
+		return false
+	})
+	px.setCut(false)
+	eventually(t, "back online", func() bool { return online(b, a) })
+	eventually(t, "the alert resolves", func() bool {
+		for _, al := range b.alerts.Active() {
+			if al.Source == "peers" {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func TestReconnectsWithoutLeaks(t *testing.T) {
+	a, b := newStartedNode(t, "alpha"), newStartedNode(t, "beta")
+	pair(t, a, b)
+	before := runtime.NumGoroutine()
+	const rounds = 100
+	for i := 0; i < rounds; i++ {
+		b.stop(t)
+		eventually(t, "alpha sees beta offline", func() bool { return !online(a, b) })
+		b.svc = b.newService()
+		b.start(t)
+		eventually(t, "beta back online", func() bool { return online(a, b) && online(b, a) })
+	}
+	if res, err := b.svc.Call(context.Background(), "alpha", control.Request{Op: "status"}, nil); err != nil || res.Exit != 0 {
+		t.Errorf("call after reconnects: %+v %v", res, err)
+	}
+	var after int
+	eventually(t, "goroutines settle", func() bool {
+		after = runtime.NumGoroutine()
+		return after <= before+2
+	})
+	t.Logf("goroutines before %d, after %d reconnects %d", before, rounds, after)
+}
+
+func TestLiveMetrics(t *testing.T) {
+	a, b := newStartedNode(t, "alpha"), newStartedNode(t, "beta")
+	pair(t, a, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	ticks, err := b.svc.LiveMetrics(ctx, "alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Truncate(time.Millisecond)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+				a.bus.Publish(monitor.Tick{At: at, Samples: []monitor.Sample{{Name: "cpu_usage_ratio", Value: 0.5}}})
+			}
+		}
+	}()
+	defer close(done)
+	tk, ok := <-ticks
+	if !ok {
+		t.Fatal("the stream ended at once")
+	}
+	if tk.At != at.UnixMilli() || len(tk.Samples) != 1 || tk.Samples[0].Value != 0.5 {
+		t.Errorf("tick %+v", tk)
+	}
+	cancel()
+	for range ticks {
+	}
+}
