@@ -29,6 +29,7 @@ type Config struct {
 	Monitor Monitor `toml:"monitor"`
 	Tasks   Tasks   `toml:"tasks"`
 	Alerts  Alerts  `toml:"alerts"`
+	Peers   Peers   `toml:"peers"`
 }
 
 // General is the [general] table.
@@ -107,6 +108,7 @@ func Default() Config {
 		},
 		Tasks:  defaultTasks(),
 		Alerts: defaultAlerts(),
+		Peers:  defaultPeers(),
 	}
 }
 
@@ -200,6 +202,7 @@ func (c Config) problems() []problem {
 	}
 	ps = append(ps, c.Tasks.problems()...)
 	ps = append(ps, c.Alerts.alertProblems()...)
+	ps = append(ps, c.Peers.problems()...)
 	return ps
 }
 

@@ -75,5 +75,6 @@ func defaultFile() []byte {
 	line("metrics_listen = %q", d.Monitor.MetricsListen)
 	writeTasks(line, d.Tasks)
 	writeAlerts(line, d.Alerts)
+	writePeers(line, d.Peers)
 	return []byte(b.String())
 }
