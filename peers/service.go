@@ -514,7 +514,11 @@ func (s *Service) attach(ws *websocket.Conn, peer, dialer identity.DeviceID, hel
 	s.mu.Lock()
 	if s.ctx == nil || s.ctx.Err() != nil {
 		s.mu.Unlock()
-		c.close(websocket.CloseGoingAway, errors.New("Holdfast is stopping"))
+		reason := "Holdfast is stopping"
+		if s.ctx == nil {
+			reason = "no engine runs on this side to keep the connection"
+		}
+		c.close(websocket.CloseNormalClosure, errors.New(reason))
 		return nil
 	}
 	old := s.conns[peer]

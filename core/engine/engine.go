@@ -28,6 +28,7 @@ import (
 	"github.com/holdfast/holdfast/core/tasks"
 	"github.com/holdfast/holdfast/core/tasks/jobs"
 	"github.com/holdfast/holdfast/core/watch"
+	"github.com/holdfast/holdfast/peers"
 )
 
 // Mode says how the engine runs.
@@ -65,6 +66,8 @@ type Options struct {
 	MetricsListen string
 	// MonitorInterval overrides monitor.interval (tests).
 	MonitorInterval time.Duration
+	// PeersListen accepts peers on host:port, overriding peers.listen.
+	PeersListen string
 }
 
 // Engine is one home, open.
@@ -92,6 +95,8 @@ type Engine struct {
 	Watch *watch.Service
 	// Tasks runs the long operations as tasks and keeps their history.
 	Tasks *tasks.Runner
+	// Peers pairs with other Holdfast instances and talks to them.
+	Peers *peers.Service
 
 	mu       sync.Mutex
 	services []Service
@@ -213,6 +218,10 @@ func Open(h *home.Home, opts Options) (*Engine, error) {
 		}
 	}
 	if err := e.openJobs(); err != nil {
+		st.Close()
+		return fail(err)
+	}
+	if err := e.openPeers(opts.PeersListen); err != nil {
 		st.Close()
 		return fail(err)
 	}
