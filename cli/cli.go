@@ -113,6 +113,7 @@ Run without a command to open the desktop app.`,
 	root.AddCommand(a.topCommand())
 	root.AddCommand(a.jobsCommand())
 	root.AddCommand(a.tasksCommand(), a.taskCommand(), a.statsCommand())
+	root.AddCommand(a.peerCommand())
 	return root
 }
 

@@ -205,6 +205,7 @@ func (a *app) jobsRemoveCommand() *cobra.Command {
 
 func (a *app) jobsRunCommand() *cobra.Command {
 	var noWait, asJSON bool
+	var peer string
 	cmd := &cobra.Command{
 		Use:   "run NAME [--no-wait]",
 		Short: "Run a job now, as a task, and wait for it",
@@ -215,7 +216,7 @@ home, the job runs in this process (and is always waited for).`,
 		Args: oneName,
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			var res jobs.RunResult
-			found, err := a.op(cmd.Context(), jobs.OpRun, jobs.NameArgs{Name: pos[0], Wait: !noWait}, nil, &res)
+			found, err := a.opVia(cmd.Context(), peer, jobs.OpRun, jobs.NameArgs{Name: pos[0], Wait: !noWait}, &res)
 			if err != nil {
 				return err
 			}
@@ -237,6 +238,7 @@ home, the job runs in this process (and is always waited for).`,
 		},
 	}
 	cmd.Flags().BoolVar(&noWait, "no-wait", false, "return once the task started")
+	peerFlag(cmd.Flags(), &peer)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (see docs/json.md)")
 	return cmd
 }

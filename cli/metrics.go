@@ -15,6 +15,7 @@ import (
 func (a *app) metricsCommand() *cobra.Command {
 	var args monitor.QueryArgs
 	var asJSON bool
+	var peer string
 	cmd := &cobra.Command{
 		Use:   "metrics [--last 1h] [--step 1m] [--json] [SERIES...]",
 		Short: "Show this machine's metrics history (every series, or those named)",
@@ -25,7 +26,7 @@ Without --step, ranges up to an hour have one point per sample.`,
 		RunE: func(cmd *cobra.Command, names []string) error {
 			args.Names = names
 			var series []monitor.SeriesJSON
-			if _, err := a.op(cmd.Context(), monitor.OpQuery, args, nil, &series); err != nil {
+			if _, err := a.opVia(cmd.Context(), peer, monitor.OpQuery, args, &series); err != nil {
 				return err
 			}
 			if asJSON {
@@ -48,6 +49,7 @@ Without --step, ranges up to an hour have one point per sample.`,
 	cmd.Flags().StringVar(&args.Step, "step", "", "spacing of the points (1m, 1h); default: raw up to 1h")
 	cmd.Flags().StringVar(&args.Agg, "agg", "", "combine values in a step by avg (default), min or max")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (see docs/json.md)")
+	peerFlag(cmd.Flags(), &peer)
 	return cmd
 }
 

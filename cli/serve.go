@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,7 +16,7 @@ import (
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	var metricsListen string
+	var metricsListen, listen string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the engine headless until stopped (for servers and systemd)",
@@ -26,6 +27,7 @@ unless asked: --metrics-listen serves Prometheus /metrics.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a.engineOpts.MetricsListen = metricsListen
+			a.engineOpts.PeersListen = listen
 			return a.runEngine(cmd.Context(), engine.ModeServe, func(ctx context.Context, eng *engine.Engine) error {
 				if err := eng.Start(ctx); err != nil {
 					return err
@@ -34,12 +36,16 @@ unless asked: --metrics-listen serves Prometheus /metrics.`,
 				if addr := eng.MetricsAddr(); addr != "" {
 					fmt.Fprintf(a.stderr, "holdfast: Prometheus metrics at http://%s/metrics\n", addr)
 				}
+				if addrs := eng.Peers.Addresses(); len(addrs) > 0 {
+					fmt.Fprintf(a.stderr, "holdfast: accepting peers on %s as %s\n", strings.Join(addrs, ", "), eng.Peers.ID())
+				}
 				<-ctx.Done()
 				return nil
 			})
 		},
 	}
 	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus /metrics on host:port (e.g. 127.0.0.1:9720)")
+	cmd.Flags().StringVar(&listen, "listen", "", "accept paired peers on host:port (e.g. :7420), overriding [peers] listen")
 	return cmd
 }
 

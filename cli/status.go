@@ -14,13 +14,14 @@ import (
 
 func (a *app) statusCommand() *cobra.Command {
 	var asJSON bool
+	var peer string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Say whether an engine runs on the home and what it is doing",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var st engine.Status
-			if _, err := a.callInto(cmd.Context(), control.Request{Op: engine.OpStatus}, &st); err != nil {
+			if _, err := a.callInto(cmd.Context(), viaPeer(peer, control.Request{Op: engine.OpStatus}), &st); err != nil {
 				return err
 			}
 			if asJSON {
@@ -47,6 +48,7 @@ func (a *app) statusCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (see docs/json.md)")
+	peerFlag(cmd.Flags(), &peer)
 	return cmd
 }
 

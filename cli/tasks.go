@@ -17,7 +17,7 @@ import (
 // tasksCommand is `holdfast tasks`: the task list.
 func (a *app) tasksCommand() *cobra.Command {
 	var args tasks.ListArgs
-	var state string
+	var state, peer string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "tasks [--state STATE] [--kind KIND]",
@@ -33,7 +33,7 @@ there is one, else from the stored history.`,
 				return usageErr(fmt.Errorf("--state %q: use one of %s", state, stateNames()))
 			}
 			var list []tasks.Task
-			if _, err := a.op(cmd.Context(), tasks.OpList, args, nil, &list); err != nil {
+			if _, err := a.opVia(cmd.Context(), peer, tasks.OpList, args, &list); err != nil {
 				return err
 			}
 			if asJSON {
@@ -63,6 +63,7 @@ there is one, else from the stored history.`,
 	cmd.Flags().StringVar(&state, "state", "", "only tasks in STATE ("+stateNames()+")")
 	cmd.Flags().StringVar(&args.Kind, "kind", "", "only tasks of KIND (backup, restore, check, forget…)")
 	cmd.Flags().StringVar(&args.Job, "job", "", "only tasks started by the job NAME")
+	peerFlag(cmd.Flags(), &peer)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document (see docs/json.md)")
 	return cmd
 }
