@@ -414,6 +414,9 @@ func (s *Service) serveRequest(ctx context.Context, c *conn, id uint64, req cont
 	if err != nil || p.Revoked() {
 		return control.Result{Exit: control.ExitError, Error: "this device no longer trusts you"}
 	}
+	if req.Op == OpGranted {
+		return serveGranted(p)
+	}
 	need, ok := s.opts.Allowed[req.Op]
 	if req.Op == OpLiveMetrics {
 		need, ok = trust.Observe, true

@@ -1,0 +1,97 @@
+package peers
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+)
+
+// SetListen changes where the running service accepts peers, at once:
+// addr "" stops accepting (connections already made stay, and this side
+// still dials its peers); another host:port closes the old listener and
+// opens the new one. On an error the old listener is kept. Peers learn
+// the new addresses from the next hello. An unstarted service only
+// records addr for Start.
+func (s *Service) SetListen(addr string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil || s.ctx.Err() != nil {
+		s.opts.Listen = addr
+		return nil
+	}
+	if s.ln != nil && addr != "" && sameAddr(s.ln.Addr(), addr) {
+		s.opts.Listen = addr
+		return nil
+	}
+	old := s.opts.Listen
+	s.closeListenerLocked()
+	s.opts.Listen = addr
+	if addr == "" {
+		s.log.Info("no longer accepting peers")
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		err = fmt.Errorf("listen for peers on %s: %w", addr, err)
+		s.opts.Listen = old
+		if old != "" {
+			if back, err2 := net.Listen("tcp", old); err2 == nil {
+				s.serveLocked(back)
+			} else {
+				s.log.Error("listen for peers again on the old address", "addr", old, "err", err2)
+			}
+		}
+		return err
+	}
+	s.serveLocked(ln)
+	return nil
+}
+
+// closeListenerLocked stops accepting peers. Connections taken over by
+// WebSockets are no longer the HTTP server's, so they stay up.
+func (s *Service) closeListenerLocked() {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+	s.srv, s.ln, s.addrs = nil, nil, nil
+}
+
+// sameAddr reports whether the listener's address is what addr asks for.
+func sameAddr(a net.Addr, addr string) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	want, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil || want.Port != tcp.Port {
+		return false
+	}
+	return want.IP == nil || want.IP.Equal(tcp.IP) || (want.IP.IsUnspecified() && tcp.IP.IsUnspecified())
+}
+
+// serveLocked accepts peers on ln, as Start does; s.mu is held.
+func (s *Service) serveLocked(ln net.Listener) {
+	s.ln = ln
+	s.addrs = advertised(ln.Addr().(*net.TCPAddr))
+	mux := http.NewServeMux()
+	mux.HandleFunc(Path, s.accept)
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: helloTimeout,
+		ErrorLog:          log.New(io.Discard, "", 0), // strangers' failed handshakes are noise
+	}
+	s.srv = srv
+	tl := tls.NewListener(ln, s.serverTLS())
+	s.acceptWG.Add(1)
+	go func() {
+		defer s.acceptWG.Done()
+		if err := srv.Serve(tl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("peer listener failed", "addr", ln.Addr(), "err", err)
+		}
+	}()
+	s.log.Info("accepting peers", "addr", ln.Addr().String(), "id", s.id.ID.String())
+}
