@@ -53,12 +53,7 @@ func buildPages(s *Shell) []*page {
 					"with its progress, and afterwards in the history, where you can retry it or read its log. "+
 					"Scheduled jobs and statistics will have their own tabs.")
 		}},
-		{title: PageConsistency, icon: theme.ConfirmIcon(), build: func() fyne.CanvasObject {
-			return emptyState(theme.ConfirmIcon(), "No watched folders yet",
-				"Folders you watch will be listed here with a consistency score and the time of their last check. "+
-					"Holdfast will show exactly which files drifted from their backup or their copies on other "+
-					"devices, and offer a repair plan. Consistency checks are not available in this version yet.")
-		}},
+		newConsistencyPage(s),
 		{title: PagePeers, icon: theme.ComputerIcon(), build: func() fyne.CanvasObject {
 			return emptyState(theme.ComputerIcon(), "No paired devices yet",
 				"Your other machines — laptops and headless servers running 'holdfast serve' — will be listed here "+
