@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -27,13 +30,28 @@ func OpenIndex(db *bolt.DB, bucket []byte) (*Index, error) {
 	if len(bucket) == 0 {
 		return nil, errors.New("content: open index: empty bucket name")
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucket)
-		return err
-	}); err != nil {
+	if err := ensureBucket(db, bucket); err != nil {
 		return nil, fmt.Errorf("content: open index %q: %w", bucket, err)
 	}
 	return &Index{db: db, bucket: bytes.Clone(bucket)}, nil
+}
+
+// ensureBucket creates bucket unless it exists: a read transaction first,
+// because a write transaction costs a commit and its fsyncs even when it
+// changes nothing, and every CLI command opens the index.
+func ensureBucket(db *bolt.DB, bucket []byte) error {
+	exists := false
+	_ = db.View(func(tx *bolt.Tx) error {
+		exists = tx.Bucket(bucket) != nil
+		return nil
+	})
+	if exists {
+		return nil
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucket)
+		return err
+	})
 }
 
 // Lookup returns the digest stored for path if the stored meta is SameAs
@@ -58,6 +76,99 @@ func (x *Index) Lookup(path string, meta FileMeta) (FileDigest, bool) {
 		return nil
 	})
 	return d, ok
+}
+
+// IndexQuery is one file of a LookupDir: Name and Meta in, Hit and
+// Content out. Index is the caller's, untouched.
+type IndexQuery struct {
+	Name    string
+	Meta    FileMeta
+	Index   int
+	Hit     bool
+	Content Hash
+}
+
+// LookupDir looks up the files named in qs, all in the directory dir (an
+// absolute path), in one read transaction, and sets each query's Hit and
+// Content as Lookup would. Only the stored meta and content hash are
+// decoded, not the chunk list: this is for scans, which need nothing else.
+func (x *Index) LookupDir(dir string, qs []IndexQuery) {
+	for i := range qs {
+		qs[i].Hit, qs[i].Content = false, Hash{}
+	}
+	_ = x.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(x.bucket)
+		if b == nil {
+			return nil
+		}
+		key := make([]byte, 0, len(dir)+64)
+		key = append(key, dir...)
+		if !strings.HasSuffix(dir, string(filepath.Separator)) {
+			key = append(key, filepath.Separator)
+		}
+		n := len(key)
+		c := b.Cursor()
+		var k, v []byte
+		var prev []byte // the previous query's key
+		for i := range qs {
+			q := &qs[i]
+			key = append(key[:n], q.Name...)
+			// Queries come in name order, so their keys ascend and the
+			// cursor, sitting at the first key not below the previous
+			// one, is at most a few Next calls away (a subdirectory's keys
+			// may lie between). Seek when out of order or far.
+			if k == nil || prev == nil || bytes.Compare(prev, key) >= 0 {
+				k, v = c.Seek(key)
+			} else {
+				for steps := 0; k != nil && bytes.Compare(k, key) < 0; steps++ {
+					if steps == 8 {
+						k, v = c.Seek(key)
+						break
+					}
+					k, v = c.Next()
+				}
+			}
+			prev = append(prev[:0], key...)
+			if k == nil || !bytes.Equal(k, key) {
+				continue
+			}
+			m, h, err := decodeMetaContent(v)
+			if err != nil || !m.SameAs(q.Meta) {
+				continue
+			}
+			q.Hit, q.Content = true, h
+		}
+		return nil
+	})
+}
+
+// decodeMetaContent decodes the meta and the content hash of a record
+// (see encodeRecord), leaving its chunk list unread and unchecked.
+func decodeMetaContent(b []byte) (FileMeta, Hash, error) {
+	r := recordReader{b: b}
+	if v := r.byte(); v != recordVersion {
+		if r.err != nil {
+			return FileMeta{}, Hash{}, r.err
+		}
+		return FileMeta{}, Hash{}, fmt.Errorf("%w: version %d", errRecord, v)
+	}
+	var m FileMeta
+	size := r.uvarint()
+	m.ModTime = r.varint()
+	m.CTime = r.varint()
+	m.Inode = r.uvarint()
+	m.Dev = r.uvarint()
+	mode := r.uvarint()
+	var h Hash
+	r.hash(&h)
+	if r.err != nil {
+		return FileMeta{}, Hash{}, r.err
+	}
+	if size > math.MaxInt64 || mode > math.MaxUint32 {
+		return FileMeta{}, Hash{}, fmt.Errorf("%w: size or mode out of range", errRecord)
+	}
+	m.Size, m.Mode = int64(size), uint32(mode)
+	return m, h, nil
 }
 
 // Put stores the digest of path as read when it had meta, in its own
@@ -133,22 +244,60 @@ const WriterBatch = 1024
 
 // IndexWriter collects puts and deletes and commits them in batches, so that
 // scanning 100,000 files is about a hundred transactions, not 100,000
-// fsyncs. It is safe for concurrent use. Until a batch is committed its
-// records are not visible to Lookup; Close commits the rest.
+// fsyncs. A full batch is committed by a goroutine of the writer's own, in
+// order, while the callers go on (at most one more batch waits behind it).
+// It is safe for concurrent use. Until a batch is committed its records are
+// not visible to Lookup; Flush and Close commit everything queued and wait.
 type IndexWriter struct {
 	x       *Index
 	mu      sync.Mutex
 	pending []pendingOp
 	err     error // first commit error; sticky
 	closed  bool
+
+	sending int        // batches being handed over outside mu; Close waits for them
+	idle    *sync.Cond // on mu: sending dropped to 0
+	batches chan writerBatch
+	done    chan struct{} // closed when the committer exits
 }
 
 type pendingOp struct {
 	key, val []byte // val nil: delete
 }
 
+type writerBatch struct {
+	ops    []pendingOp
+	synced chan struct{} // if not nil, closed once ops are committed
+}
+
 // Writer returns a new batching writer. Close it.
-func (x *Index) Writer() *IndexWriter { return &IndexWriter{x: x} }
+func (x *Index) Writer() *IndexWriter {
+	w := &IndexWriter{x: x, batches: make(chan writerBatch, 1), done: make(chan struct{})}
+	w.idle = sync.NewCond(&w.mu)
+	go w.commitLoop()
+	return w
+}
+
+func (w *IndexWriter) commitLoop() {
+	defer close(w.done)
+	for b := range w.batches {
+		w.mu.Lock()
+		failed := w.err != nil
+		w.mu.Unlock()
+		if !failed && len(b.ops) > 0 {
+			if err := w.commit(b.ops); err != nil {
+				w.mu.Lock()
+				if w.err == nil {
+					w.err = err
+				}
+				w.mu.Unlock()
+			}
+		}
+		if b.synced != nil {
+			close(b.synced)
+		}
+	}
+}
 
 // Put queues a record; see Index.Put. It returns an earlier commit error, if
 // any.
@@ -182,51 +331,86 @@ func checkKey(path string) error {
 
 func (w *IndexWriter) add(op pendingOp) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed {
+		w.mu.Unlock()
 		return errors.New("content: index writer is closed")
 	}
 	if w.err != nil {
-		return w.err
+		err := w.err
+		w.mu.Unlock()
+		return err
 	}
 	w.pending = append(w.pending, op)
-	if len(w.pending) >= WriterBatch {
-		return w.flushLocked()
-	}
-	return nil
-}
-
-// Flush commits what is queued.
-func (w *IndexWriter) Flush() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err != nil {
-		return w.err
-	}
-	return w.flushLocked()
-}
-
-// Close commits what is queued and returns the first commit error.
-func (w *IndexWriter) Close() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return w.err
-	}
-	w.closed = true
-	if w.err != nil {
-		return w.err
-	}
-	return w.flushLocked()
-}
-
-func (w *IndexWriter) flushLocked() error {
-	if len(w.pending) == 0 {
+	if len(w.pending) < WriterBatch {
+		w.mu.Unlock()
 		return nil
 	}
 	ops := w.pending
 	w.pending = nil
-	err := w.x.update(func(b *bolt.Bucket) error {
+	w.sendLocked(writerBatch{ops: ops})
+	w.mu.Unlock()
+	return nil
+}
+
+// sendLocked hands a batch to the committer, with mu held on entry and on
+// return but not while it blocks (another batch already waiting).
+func (w *IndexWriter) sendLocked(b writerBatch) {
+	w.sending++
+	w.mu.Unlock()
+	w.batches <- b
+	w.mu.Lock()
+	if w.sending--; w.sending == 0 {
+		w.idle.Broadcast()
+	}
+}
+
+// Flush commits what is queued and waits for it.
+func (w *IndexWriter) Flush() error {
+	w.mu.Lock()
+	if w.closed {
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	ops := w.pending
+	w.pending = nil
+	b := writerBatch{ops: ops, synced: make(chan struct{})}
+	w.sendLocked(b)
+	w.mu.Unlock()
+	<-b.synced
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Close commits what is queued, stops the committer and returns the first
+// commit error.
+func (w *IndexWriter) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	w.closed = true // no more sends start
+	if len(w.pending) > 0 {
+		ops := w.pending
+		w.pending = nil
+		w.sendLocked(writerBatch{ops: ops})
+	}
+	for w.sending > 0 {
+		w.idle.Wait()
+	}
+	close(w.batches)
+	w.mu.Unlock()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+func (w *IndexWriter) commit(ops []pendingOp) error {
+	return w.x.update(func(b *bolt.Bucket) error {
 		for _, op := range ops {
 			var err error
 			if op.val == nil {
@@ -240,8 +424,4 @@ func (w *IndexWriter) flushLocked() error {
 		}
 		return nil
 	})
-	if err != nil {
-		w.err = err
-	}
-	return err
 }

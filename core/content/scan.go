@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,8 +19,8 @@ import (
 type ScanOptions struct {
 	// Exclude, if set, is asked about every entry before it is looked at,
 	// with its slash-separated path relative to the root; true leaves it
-	// (and, for a directory, everything below) out of the tree. It is
-	// called from one goroutine at a time.
+	// (and, for a directory, everything below) out of the tree. Calls are
+	// serialized: it is called from one goroutine at a time.
 	Exclude func(relPath string, isDir bool) bool
 	// Index, if set, is the file-index cache: files whose FileMeta is
 	// SameAs the cached one are not read, and every file read is stored.
@@ -27,6 +28,9 @@ type ScanOptions struct {
 	// Workers is how many files are read and hashed at once; 0 means
 	// runtime.NumCPU(). Each worker holds a buffer of up to BufSize.
 	Workers int
+	// Walkers is how many directories are listed and their entries
+	// stat'ed at once; 0 means min(runtime.NumCPU(), 4).
+	Walkers int
 	// Rehash reads every file, ignoring (but refreshing) the Index: a deep
 	// verify, which finds content changes that left size, times and inode
 	// alone, such as bit rot.
@@ -101,6 +105,9 @@ func Scan(ctx context.Context, root string, opts ScanOptions) (*Tree, ScanStats,
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.NumCPU()
 	}
+	if opts.Walkers <= 0 {
+		opts.Walkers = min(runtime.NumCPU(), 4)
+	}
 	if opts.now == nil {
 		opts.now = time.Now
 	}
@@ -138,7 +145,7 @@ func Scan(ctx context.Context, root string, opts ScanOptions) (*Tree, ScanStats,
 		wg.Go(s.worker)
 	}
 	rootNode := &dirNode{dir: &Dir{Path: ""}, abs: abs}
-	walkErr := s.walk(rootNode)
+	walkErr := s.walkAll(rootNode)
 	close(s.jobs)
 	wg.Wait()
 	if s.writer != nil {
@@ -161,9 +168,10 @@ type scanner struct {
 	jobs   chan hashJob
 	writer *IndexWriter
 
-	nodes []*dirNode // directories in walk (pre-)order
+	excludeMu sync.Mutex // serializes opts.Exclude
 
 	mu          sync.Mutex
+	nodes       []*dirNode // directories, every parent before its children
 	stats       ScanStats
 	indexFailed bool
 }
@@ -183,48 +191,107 @@ type hashJob struct {
 	rel   string
 }
 
-// walk lists node's directory, fills in its entries (from the cache where
-// possible), queues the files to read, and descends. It returns an error
-// only when the scan must stop.
-func (s *scanner) walk(node *dirNode) error {
-	if err := s.ctx.Err(); err != nil {
-		return err
+// walkAll lists every directory from root down with opts.Walkers
+// goroutines, one directory at a time each, and returns the first error
+// that must stop the scan.
+func (s *scanner) walkAll(root *dirNode) error {
+	var (
+		mu      sync.Mutex
+		cond    = sync.NewCond(&mu)
+		queue   = []*dirNode{root}
+		pending = 1 // directories queued or being listed
+		first   error
+	)
+	var wg sync.WaitGroup
+	for range s.opts.Walkers {
+		wg.Go(func() {
+			l := &lister{}
+			for {
+				mu.Lock()
+				for len(queue) == 0 && pending > 0 && first == nil {
+					cond.Wait()
+				}
+				if first != nil || pending == 0 {
+					mu.Unlock()
+					return
+				}
+				n := queue[len(queue)-1] // depth first: bounded queue, warm dentries
+				queue = queue[:len(queue)-1]
+				mu.Unlock()
+				subs, err := s.walk(l, n)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				}
+				// Children go on in reverse, so they are taken in name order.
+				for i := len(subs) - 1; i >= 0; i-- {
+					queue = append(queue, subs[i])
+				}
+				pending += len(subs) - 1
+				cond.Broadcast()
+				mu.Unlock()
+			}
+		})
 	}
-	des, err := os.ReadDir(node.abs)
+	wg.Wait()
+	return first
+}
+
+// lister holds one walker's reusable buffers.
+type lister struct {
+	look  []IndexQuery
+	files []pendingFile
+}
+
+type pendingFile struct {
+	i int // into entries
+}
+
+// walk lists node's directory, fills in its entries (from the cache where
+// possible) and queues the files to read. It returns the subdirectories to
+// walk, and an error only when the scan must stop.
+func (s *scanner) walk(l *lister, node *dirNode) ([]*dirNode, error) {
+	if err := s.ctx.Err(); err != nil {
+		return nil, err
+	}
+	dir, des, err := readDir(node.abs)
 	if err != nil {
 		if node.entry == nil {
-			return fmt.Errorf("scan: %w", err)
+			return nil, fmt.Errorf("scan: %w", err)
 		}
 		node.entry.Type = 0
 		if !errors.Is(err, fs.ErrNotExist) {
 			s.addError(node.dir.Path, err)
 		}
-		return nil
+		return nil, nil
 	}
-	s.nodes = append(s.nodes, node)
-	s.count(func(st *ScanStats) { st.Dirs++ })
+	defer dir.Close()
+	s.mu.Lock()
+	s.nodes = append(s.nodes, node) // before its children are queued
+	s.stats.Dirs++
+	s.mu.Unlock()
 
 	entries := make([]Entry, 0, len(des))
-	type pendingFile struct {
-		i        int // into entries
-		abs, rel string
-	}
-	var files []pendingFile
+	files := l.files[:0]
+	look := l.look[:0]
 	var subdirs []int
 	for _, de := range des {
 		if err := s.ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		name := de.Name()
-		rel := joinRel(node.dir.Path, name)
-		if s.opts.Exclude != nil && s.opts.Exclude(rel, de.IsDir()) {
-			continue
+		if s.opts.Exclude != nil {
+			s.excludeMu.Lock()
+			skip := s.opts.Exclude(joinRel(node.dir.Path, name), de.IsDir())
+			s.excludeMu.Unlock()
+			if skip {
+				continue
+			}
 		}
-		abs := joinAbs(node.abs, name)
-		fi, err := de.Info()
+		fi, err := lstatAt(dir, name)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) { // vanished since the listing: not there
-				s.addError(rel, err)
+				s.addError(joinRel(node.dir.Path, name), err)
 			}
 			continue
 		}
@@ -234,21 +301,18 @@ func (s *scanner) walk(node *dirNode) error {
 		case mode.IsRegular():
 			e.Type, e.Size = TypeFile, fi.Size()
 			if s.opts.Index != nil && !s.opts.Rehash {
-				if d, ok := s.opts.Index.Lookup(abs, StatMeta(fi)); ok {
-					e.Content = d.Content
-					s.count(func(st *ScanStats) { st.Files++; st.Bytes += d.Size })
-					break
-				}
+				look = append(look, IndexQuery{Name: name, Meta: StatMeta(fi), Index: len(entries)})
+			} else {
+				files = append(files, pendingFile{i: len(entries)})
 			}
-			files = append(files, pendingFile{i: len(entries), abs: abs, rel: rel})
 		case mode.IsDir():
 			e.Type = TypeDir
 			subdirs = append(subdirs, len(entries))
 		case mode&fs.ModeSymlink != 0:
-			target, err := os.Readlink(abs)
+			target, err := os.Readlink(joinAbs(node.abs, name))
 			if err != nil {
 				if !errors.Is(err, fs.ErrNotExist) {
-					s.addError(rel, err)
+					s.addError(joinRel(node.dir.Path, name), err)
 				}
 				continue
 			}
@@ -258,27 +322,44 @@ func (s *scanner) walk(node *dirNode) error {
 		}
 		entries = append(entries, e)
 	}
+	// One read transaction for the whole directory's files.
+	if len(look) > 0 {
+		s.opts.Index.LookupDir(node.abs, look)
+		hits, bytes := 0, int64(0)
+		for _, q := range look {
+			if q.Hit {
+				entries[q.Index].Content = q.Content
+				hits++
+				bytes += q.Meta.Size
+			} else {
+				files = append(files, pendingFile{i: q.Index})
+			}
+		}
+		if hits > 0 {
+			s.count(func(st *ScanStats) { st.Files += hits; st.Bytes += bytes })
+		}
+	}
+	l.files, l.look = files[:0], look[:0]
 	// entries is final now; workers may write to its elements.
 	node.dir.Entries = entries
 	for _, f := range files {
+		name := entries[f.i].Name
 		select {
-		case s.jobs <- hashJob{entry: &entries[f.i], abs: f.abs, rel: f.rel}:
+		case s.jobs <- hashJob{entry: &entries[f.i], abs: joinAbs(node.abs, name), rel: joinRel(node.dir.Path, name)}:
 		case <-s.ctx.Done():
-			return s.ctx.Err()
+			return nil, s.ctx.Err()
 		}
 	}
+	subs := make([]*dirNode, 0, len(subdirs))
 	for _, i := range subdirs {
 		e := &entries[i]
-		child := &dirNode{
+		subs = append(subs, &dirNode{
 			dir:   &Dir{Path: joinRel(node.dir.Path, e.Name)},
 			abs:   joinAbs(node.abs, e.Name),
 			entry: e,
-		}
-		if err := s.walk(child); err != nil {
-			return err
-		}
+		})
 	}
-	return nil
+	return subs, nil
 }
 
 // worker reads and hashes queued files.
@@ -314,7 +395,7 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 		if need := BufSizeFor(before.Size); len(*buf) < need {
 			*buf = make([]byte, max(need, 64<<10))
 		}
-		d, *buf, err = hashReader(s.ctx, f, *buf, nil)
+		d, *buf, err = hashScanned(s.ctx, f, before.Size, *buf)
 		if s.opts.afterRead != nil {
 			s.opts.afterRead(j.abs)
 		}
@@ -362,6 +443,53 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 	if err := s.writer.Put(j.abs, meta, d); err != nil {
 		s.indexError(j.rel, err)
 	}
+}
+
+// readDir opens the directory at abs and lists it, sorted by name; the
+// caller closes dir.
+func readDir(abs string) (*os.File, []fs.DirEntry, error) {
+	dir, err := os.Open(abs)
+	if err != nil {
+		return nil, nil, err
+	}
+	des, err := dir.ReadDir(-1)
+	if err != nil {
+		dir.Close()
+		return nil, nil, err
+	}
+	slices.SortFunc(des, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return dir, des, nil
+}
+
+// hashScanned hashes the open file f, of size bytes when it was opened.
+// A file shorter than MinSize is one chunk, whose hash is the file's
+// content hash: it is read in one go and hashed once, not twice (chunk and
+// whole file) as hashReader does. Anything else, or a file that grew past
+// size, goes through hashReader from the start. The result is the same
+// FileDigest either way.
+func hashScanned(ctx context.Context, f *os.File, size int64, buf []byte) (FileDigest, []byte, error) {
+	if size >= 0 && size < MinSize {
+		need := int(size) + 1 // one more byte to see the end
+		if len(buf) < need {
+			buf = make([]byte, max(need, 64<<10))
+		}
+		n, err := io.ReadFull(f, buf[:need])
+		switch {
+		case err == io.ErrUnexpectedEOF || err == io.EOF:
+			if n == 0 {
+				return FileDigest{Content: EmptyHash}, buf, nil
+			}
+			h := Sum(buf[:n])
+			return FileDigest{Size: int64(n), Content: h, Chunks: []ChunkRef{{Hash: h, Length: uint32(n)}}}, buf, nil
+		case err != nil:
+			return FileDigest{}, buf, err
+		}
+		// It grew while being read: start over, the long way.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return FileDigest{}, buf, err
+		}
+	}
+	return hashReader(ctx, f, buf, nil)
 }
 
 // finish drops the entries that could not be read and computes the
