@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -50,8 +51,9 @@ type Service struct {
 	// Workers overrides the number of file readers (0: one per CPU).
 	Workers int
 
-	checks *checkLog // the last check of each folder
-	log    *slog.Logger
+	checks     *checkLog // the last check of each folder
+	log        *slog.Logger
+	progressMu sync.Mutex // serializes the progress of folders scanned at once
 }
 
 // NewService returns the consistency service of the home at homeDir,
@@ -119,6 +121,8 @@ func (s *Service) folder(ctx context.Context, c *control.Call, abs string, rehas
 		verb = "reading"
 	}
 	return s.ScanFolder(ctx, abs, rehash, func(st content.ScanStats) {
+		s.progressMu.Lock() // the two sides of a compare are scanned at once
+		defer s.progressMu.Unlock()
 		c.Progress(control.Progress{
 			Message: fmt.Sprintf("%s %s: %d files, %d read (%s)", verb, abs, st.Files, st.HashedFiles, backup.HumanBytes(st.HashedBytes)),
 			Done:    int64(st.Files), Unit: "files",
@@ -254,11 +258,7 @@ func (s *Service) handleCompare(ctx context.Context, c *control.Call) (any, erro
 	ro := &repoOnce{s: s, c: c, args: args.RepoArgs}
 	defer ro.close()
 	var tmp Report
-	a, la, err := s.operand(ctx, c, args.A, ro, &tmp)
-	if err != nil {
-		return nil, err
-	}
-	b, lb, err := s.operand(ctx, c, args.B, ro, &tmp)
+	a, la, b, lb, err := s.operands(ctx, c, args, ro, &tmp)
 	if err != nil {
 		return nil, err
 	}

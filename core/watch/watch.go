@@ -80,11 +80,15 @@ func New(db *bolt.DB, index *content.Index, opts Options) (*Service, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(Bucket)
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("watch: %w", err)
+	exists := false
+	_ = db.View(func(tx *bolt.Tx) error { exists = tx.Bucket(Bucket) != nil; return nil })
+	if !exists { // a write transaction costs fsyncs even when it changes nothing
+		if err := db.Update(func(tx *bolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists(Bucket)
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("watch: %w", err)
+		}
 	}
 	return &Service{db: db, index: index, opts: opts, folders: map[string]*folder{}}, nil
 }
