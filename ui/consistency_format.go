@@ -255,13 +255,13 @@ func cnEntryDetail(class string, e consistency.Entry, verify bool) string {
 	for _, ch := range e.Changes {
 		switch {
 		case ch == "size" && e.A != nil && e.B != nil:
-			parts = append(parts, backup.HumanBytes(e.A.Size)+" → "+backup.HumanBytes(e.B.Size))
+			parts = append(parts, "size "+backup.HumanBytes(e.A.Size)+", now "+backup.HumanBytes(e.B.Size))
 		case ch == "mode" && e.A != nil && e.B != nil:
-			parts = append(parts, "mode "+e.A.Mode+" → "+e.B.Mode)
+			parts = append(parts, "mode "+e.A.Mode+", now "+e.B.Mode)
 		case ch == "mtime" && e.A != nil && e.B != nil:
-			parts = append(parts, "modified "+e.A.ModTime.Local().Format("2 Jan 2006 15:04")+" → "+e.B.ModTime.Local().Format("2 Jan 2006 15:04"))
+			parts = append(parts, "modified "+e.A.ModTime.Local().Format("2 Jan 2006 15:04")+", now "+e.B.ModTime.Local().Format("2 Jan 2006 15:04"))
 		case ch == "type" && e.A != nil && e.B != nil:
-			parts = append(parts, e.A.Type+" → "+e.B.Type)
+			parts = append(parts, e.A.Type+", now a "+e.B.Type)
 		case ch == "content" && !contains(e.Changes, "size"):
 			parts = append(parts, "content differs")
 		case ch == "target":
