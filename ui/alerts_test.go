@@ -28,7 +28,7 @@ func newAlertsTestPage(t *testing.T, s *Shell) (*alertsPage, fyne.Window) {
 }
 
 func TestAlertsPageAcknowledgeSilenceResolve(t *testing.T) {
-	s, _, eng := newTestShell(t, Options{})
+	s, _, eng := newQuietTestShell(t, Options{})
 	ctx := context.Background()
 	p, w := newAlertsTestPage(t, s)
 

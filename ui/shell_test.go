@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -45,11 +47,38 @@ func (a *trayApp) SetSystemTrayWindow(w fyne.Window) {}
 
 func newTestShell(t *testing.T, opts Options) (*Shell, *trayApp, *engine.Engine) {
 	t.Helper()
+	return newTestShellIn(t, opts, nil)
+}
+
+// newQuietTestShell is newTestShell on a home whose config.toml switches
+// every default metric rule off, for tests that expect no alert at all: the
+// machine running the tests may well be busy (a load average above twice
+// its cores makes load_average_high pending at once).
+func newQuietTestShell(t *testing.T, opts Options) (*Shell, *trayApp, *engine.Engine) {
+	t.Helper()
+	return newTestShellIn(t, opts, func(dir string) {
+		var b strings.Builder
+		for _, r := range alerts.DefaultRules(0) {
+			fmt.Fprintf(&b, "[[alerts.rule]]\nname = %q\ndisabled = true\n\n", r.Name)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// newTestShellIn opens a shell and a started engine on a fresh home,
+// after prepare (when not nil) has put files into the home's directory.
+func newTestShellIn(t *testing.T, opts Options, prepare func(dir string)) (*Shell, *trayApp, *engine.Engine) {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "hfui")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
+	if prepare != nil {
+		prepare(dir)
+	}
 	h, err := home.Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +113,7 @@ func texts(o fyne.CanvasObject) string {
 }
 
 func TestWindowHasEveryPage(t *testing.T) {
-	s, _, _ := newTestShell(t, Options{TrayHost: true})
+	s, _, _ := newQuietTestShell(t, Options{TrayHost: true})
 	if got := s.Window().Title(); got != "Holdfast" {
 		t.Errorf("title %q", got)
 	}
