@@ -178,7 +178,8 @@ func (p *backupsPage) build() fyne.CanvasObject {
 	backupHeading := widget.NewLabelWithStyle("Back up a folder now", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	backupBox := container.NewVBox(backupHeading, backupRow, progressRow)
 
-	top := container.NewVBox(statusRow, repos, widget.NewSeparator(), backupBox, widget.NewSeparator())
+	sources := newSourcesSection(p.s)
+	top := container.NewVBox(statusRow, repos, widget.NewSeparator(), sources.box, widget.NewSeparator(), backupBox, widget.NewSeparator())
 	p.top = top
 
 	refresh := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() {

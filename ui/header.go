@@ -15,12 +15,18 @@ import (
 	"github.com/holdfast/holdfast/core/engine"
 )
 
-// header is the bar above every page: which device, and how it is doing.
+// header is the bar above every page: which device, how it is doing, and
+// "Pause all" once there are tasks or schedules to pause.
 type header struct {
 	object fyne.CanvasObject
 	device *widget.Label
 	dot    *canvas.Circle
 	state  *widget.Label
+	pause  *widget.Button
+
+	last    engine.Status
+	act     taskActivity
+	setHold func(on bool)
 }
 
 func newHeader(eng *engine.Engine) *header {
@@ -29,6 +35,13 @@ func newHeader(eng *engine.Engine) *header {
 		dot:    canvas.NewCircle(theme.Color(theme.ColorNameSuccess)),
 		state:  widget.NewLabel(""),
 	}
+	h.pause = widget.NewButtonWithIcon("Pause all", theme.MediaPauseIcon(), func() {
+		if h.setHold != nil {
+			h.setHold(!h.act.held)
+		}
+	})
+	h.pause.Importance = widget.LowImportance
+	h.pause.Hide()
 	logo := canvas.NewImageFromResource(Icon)
 	logo.FillMode = canvas.ImageFillContain
 	logo.SetMinSize(fyne.NewSize(28, 28))
@@ -36,7 +49,7 @@ func newHeader(eng *engine.Engine) *header {
 	status := container.NewHBox(container.NewCenter(dot), h.state)
 	bar := container.NewBorder(nil, nil,
 		container.NewHBox(logo, h.device),
-		nil,
+		h.pause,
 		container.NewHBox(layout.NewSpacer(), status, layout.NewSpacer()))
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))
 	h.object = container.NewVBox(container.NewStack(bg, container.NewPadded(bar)), widget.NewSeparator())
@@ -46,11 +59,48 @@ func newHeader(eng *engine.Engine) *header {
 
 // update shows the engine's state in words and colour.
 func (h *header) update(st engine.Status) {
+	h.last = st
 	h.device.SetText("Holdfast · " + st.Device)
 	text, c := stateLine(st)
+	if h.act.held && st.Running && st.Alerts.Firing == 0 {
+		text, c = heldLine(h.act), theme.Color(theme.ColorNameWarning)
+	}
 	h.state.SetText(text)
 	h.dot.FillColor = c
 	h.dot.Refresh()
+}
+
+// setActivity shows the tasks' state: the "Pause all" toggle (offered
+// once there are tasks or jobs) and, while everything is held, "Paused".
+func (h *header) setActivity(act taskActivity, setHold func(on bool)) {
+	was := h.act
+	h.act, h.setHold = act, setHold
+	if act.any || act.held {
+		if act.held {
+			h.pause.SetText("Resume all")
+			h.pause.SetIcon(theme.MediaPlayIcon())
+			h.pause.Importance = widget.WarningImportance
+		} else {
+			h.pause.SetText("Pause all")
+			h.pause.SetIcon(theme.MediaPauseIcon())
+			h.pause.Importance = widget.LowImportance
+		}
+		h.pause.Show()
+		h.pause.Refresh()
+	} else {
+		h.pause.Hide()
+	}
+	if was.held != act.held {
+		h.update(h.last)
+	}
+}
+
+// heldLine says that "Pause all" is in force.
+func heldLine(act taskActivity) string {
+	if n := act.running(); n > 0 {
+		return fmt.Sprintf("Paused · schedules held, %s on hold", alCount(n, "task", "tasks"))
+	}
+	return "Paused · schedules held; nothing runs until you resume"
 }
 
 // stateLine says in words how the engine is doing: the worst firing

@@ -21,6 +21,10 @@ type page struct {
 	// content built, the window shown) and when it leaves it.
 	onVisible func(bool)
 	visible   bool
+	// badge is a count the sidebar shows beside the title ("" none).
+	badge string
+	// ref is the page's own object, for other pages to reach it.
+	ref any
 }
 
 // view wraps the page's content under its title.
@@ -47,12 +51,7 @@ func buildPages(s *Shell) []*page {
 	return []*page{
 		newDashboardPage(s),
 		newBackupsPage(s),
-		{title: PageTasks, icon: theme.ListIcon(), build: func() fyne.CanvasObject {
-			return emptyState(theme.ListIcon(), "No tasks yet",
-				"Every long piece of work — backups, restores, checks, repairs — will appear here while it runs, "+
-					"with its progress, and afterwards in the history, where you can retry it or read its log. "+
-					"Scheduled jobs and statistics will have their own tabs.")
-		}},
+		newTasksPage(s),
 		newConsistencyPage(s),
 		{title: PagePeers, icon: theme.ComputerIcon(), build: func() fyne.CanvasObject {
 			return emptyState(theme.ComputerIcon(), "No paired devices yet",

@@ -17,12 +17,15 @@ func newSidebar(pages []*page, onSelect func(int)) *sidebar {
 	s.list = widget.NewList(
 		func() int { return len(pages) },
 		func() fyne.CanvasObject {
-			return container.NewHBox(widget.NewIcon(nil), widget.NewLabel("Consistency"))
+			badge := widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+			badge.Importance = widget.HighImportance
+			return container.NewBorder(nil, nil, widget.NewIcon(nil), badge, widget.NewLabel("Consistency"))
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			row := o.(*fyne.Container)
-			row.Objects[0].(*widget.Icon).SetResource(pages[id].icon)
-			row.Objects[1].(*widget.Label).SetText(pages[id].title)
+			row.Objects[0].(*widget.Label).SetText(pages[id].title)
+			row.Objects[1].(*widget.Icon).SetResource(pages[id].icon)
+			row.Objects[2].(*widget.Label).SetText(pages[id].badge)
 		},
 	)
 	s.list.OnSelected = func(id widget.ListItemID) { onSelect(id) }

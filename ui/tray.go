@@ -15,29 +15,104 @@ import (
 	"github.com/holdfast/holdfast/assets"
 	"github.com/holdfast/holdfast/core/alerts"
 	"github.com/holdfast/holdfast/core/engine"
+	"github.com/holdfast/holdfast/core/tasks"
 )
 
 // tray is the system tray icon and its menu. The icon carries a badge in
 // the colour of the worst alert that wants attention; the status line
-// (and, where the tray host shows one, the tooltip) says what it is.
+// (and, where the tray host shows one, the tooltip) says what it is. The
+// menu lists the running tasks and offers "Pause all".
 type tray struct {
 	app    desktop.App
 	menu   *fyne.Menu
+	open   *fyne.MenuItem
 	status *fyne.MenuItem
+	pause  *fyne.MenuItem
+	quit   *fyne.MenuItem
+	tasks  []*fyne.MenuItem // the running tasks' lines
 	icon   fyne.Resource
+
+	act     taskActivity
+	setHold func(on bool)
+	reveal  func(tasks.ID)
 }
+
+// trayMaxTasks is how many running tasks the menu lists by name.
+const trayMaxTasks = 3
 
 func newTray(a desktop.App, s *Shell) *tray {
 	t := &tray{app: a}
-	open := fyne.NewMenuItem("Open Holdfast", s.Show)
+	t.open = fyne.NewMenuItem("Open Holdfast", s.Show)
 	t.status = fyne.NewMenuItem("", nil)
 	t.status.Disabled = true
-	quit := fyne.NewMenuItem("Quit", s.Quit)
-	quit.IsQuit = true
-	t.menu = fyne.NewMenu("Holdfast", open, fyne.NewMenuItemSeparator(), t.status, fyne.NewMenuItemSeparator(), quit)
+	t.pause = fyne.NewMenuItem("Pause all", func() {
+		if t.setHold != nil {
+			t.setHold(!t.act.held)
+		}
+	})
+	t.quit = fyne.NewMenuItem("Quit", s.Quit)
+	t.quit.IsQuit = true
+	t.menu = fyne.NewMenu("Holdfast")
+	t.layout()
 	a.SetSystemTrayMenu(t.menu)
 	t.update(s.eng.Status())
 	return t
+}
+
+// layout puts the menu's items in order: open, status and running tasks,
+// Pause all (once there are tasks or jobs), quit.
+func (t *tray) layout() {
+	items := []*fyne.MenuItem{t.open, fyne.NewMenuItemSeparator(), t.status}
+	items = append(items, t.tasks...)
+	if t.act.any || t.act.held {
+		items = append(items, fyne.NewMenuItemSeparator(), t.pause)
+	}
+	items = append(items, fyne.NewMenuItemSeparator(), t.quit)
+	t.menu.Items = items
+}
+
+// setActivity lists the running tasks (up to trayMaxTasks, then "and N
+// more") and shows "Pause all" or "Resume all".
+func (t *tray) setActivity(act taskActivity, setHold func(on bool), reveal func(tasks.ID)) {
+	t.act, t.setHold, t.reveal = act, setHold, reveal
+	var items []*fyne.MenuItem
+	for i, r := range act.live {
+		if i == trayMaxTasks {
+			more := fyne.NewMenuItem(fmt.Sprintf("and %d more…", len(act.live)-trayMaxTasks), func() { reveal(0) })
+			items = append(items, more)
+			break
+		}
+		id := r.id
+		items = append(items, fyne.NewMenuItem(trayTaskLine(r), func() { reveal(id) }))
+	}
+	label := "Pause all"
+	if act.held {
+		label = "Resume all"
+	}
+	if !t.changed(items, label) {
+		return
+	}
+	t.tasks = items
+	t.pause.Label = label
+	t.layout()
+	t.menu.Refresh()
+}
+
+// changed reports whether the menu would read differently.
+func (t *tray) changed(items []*fyne.MenuItem, pauseLabel string) bool {
+	if len(items) != len(t.tasks) || pauseLabel != t.pause.Label {
+		return true
+	}
+	for i := range items {
+		if items[i].Label != t.tasks[i].Label {
+			return true
+		}
+	}
+	has := false
+	for _, it := range t.menu.Items {
+		has = has || it == t.pause
+	}
+	return has != (t.act.any || t.act.held)
 }
 
 // update mirrors the engine's state in the icon, the menu and the tooltip.
