@@ -383,6 +383,32 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 	)
 	for attempt := 0; ; attempt++ {
 		start = s.opts.now()
+		if e.Size < MinSize && s.opts.afterRead == nil {
+			// Most files: one open, fstat, read, fstat, close.
+			var before, after FileMeta
+			var ok bool
+			var err error
+			d, before, after, *buf, ok, err = hashSmallFile(j.abs, *buf)
+			if err != nil {
+				e.Type = 0
+				if !errors.Is(err, fs.ErrNotExist) {
+					s.addError(j.rel, err)
+				}
+				return
+			}
+			if ok {
+				s.count(func(st *ScanStats) { st.HashedBytes += d.Size })
+				meta = after
+				if before.unchangedWhileRead(after) && d.Size == after.Size {
+					break
+				}
+				if attempt == 1 {
+					changed = true
+					break
+				}
+				continue
+			}
+		}
 		f, fi, err := openRegular(j.abs, false)
 		if err != nil {
 			e.Type = 0

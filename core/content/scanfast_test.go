@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -36,6 +37,53 @@ func TestHashScannedMatchesHashFile(t *testing.T) {
 				t.Errorf("size %d, stated %d: hashScanned %+v, HashFile %+v", size, stated, got, want)
 			}
 		}
+	}
+}
+
+// hashSmallFile, where there is one, gives HashFile's digest and the
+// file's meta, declines files of MinSize and more, and refuses symbolic
+// links and FIFOs.
+func TestHashSmallFile(t *testing.T) {
+	fast := runtime.GOOS == "linux" && (runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64")
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 4095, MinSize - 1, MinSize} {
+		p := filepath.Join(dir, fmt.Sprintf("f%d", size))
+		if err := os.WriteFile(p, randBytes(uint64(size)+5, size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want, err := HashFile(context.Background(), p, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, before, after, _, ok, err := hashSmallFile(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			if size < MinSize && fast {
+				t.Fatalf("size %d: declined", size)
+			}
+			continue
+		}
+		if size >= MinSize {
+			t.Fatalf("size %d: taken, want declined", size)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("size %d: hashSmallFile %+v, HashFile %+v", size, got, want)
+		}
+		if m := StatMeta(fi); !before.SameAs(m) || !after.SameAs(m) {
+			t.Errorf("size %d: meta %+v / %+v, want %+v", size, before, after, m)
+		}
+	}
+	if err := os.Symlink("f1", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, _, ok, err := hashSmallFile(filepath.Join(dir, "link"), nil); ok || (err == nil && fast) {
+		t.Fatalf("a symbolic link was read (ok %v, err %v)", ok, err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -492,6 +493,10 @@ func (f *folder) fullScan(ctx context.Context) error {
 	}
 	f.added = append(f.added, f.syncWatches(t)...)
 	f.publish(t, problems)
+	// A full scan leaves garbage several times the tree's size (listings,
+	// stat results, read buffers): give it back now rather than keep it
+	// resident until the runtime's scavenger gets to it.
+	debug.FreeOSMemory()
 	return nil
 }
 
