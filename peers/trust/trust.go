@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -84,6 +85,18 @@ type Store struct {
 	// OnChange, if set, is called after a peer was added, changed or
 	// removed, with its ID.
 	OnChange func(id identity.DeviceID)
+
+	mu    sync.Mutex
+	cache *snapshot // the peers as last decoded
+}
+
+// snapshot is every peer decoded, as of the peers bucket's sequence
+// number, which every write of a peer bumps: reads (a call from a peer, a
+// call to one by name) check one number instead of decoding every record.
+type snapshot struct {
+	seq    uint64
+	sorted []Peer // by name
+	byID   map[identity.DeviceID]int
 }
 
 // Open creates the buckets when missing.
@@ -135,7 +148,11 @@ func put(tx *bolt.Tx, p Peer) error {
 	if err != nil {
 		return fmt.Errorf("peer %s: encode: %w", p.Name, err)
 	}
-	return tx.Bucket(BucketPeers).Put(p.ID[:], raw)
+	b := tx.Bucket(BucketPeers)
+	if _, err := b.NextSequence(); err != nil {
+		return err
+	}
+	return b.Put(p.ID[:], raw)
 }
 
 func list(tx *bolt.Tx) ([]Peer, error) {
@@ -151,43 +168,80 @@ func list(tx *bolt.Tx) ([]Peer, error) {
 	return out, err
 }
 
+// peers is the current snapshot, decoded again only when a write
+// changed the bucket's sequence since the last one.
+func (s *Store) peers() (*snapshot, error) {
+	var snap *snapshot
+	err := s.db.View(func(tx *bolt.Tx) error {
+		seq := tx.Bucket(BucketPeers).Sequence()
+		s.mu.Lock()
+		snap = s.cache
+		s.mu.Unlock()
+		if snap != nil && snap.seq == seq {
+			return nil
+		}
+		all, err := list(tx)
+		if err != nil {
+			return err
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+		snap = &snapshot{seq: seq, sorted: all, byID: make(map[identity.DeviceID]int, len(all))}
+		for i, p := range all {
+			snap.byID[p.ID] = i
+		}
+		s.mu.Lock()
+		s.cache = snap
+		s.mu.Unlock()
+		return nil
+	})
+	return snap, err
+}
+
+// clone copies p's slices, so a caller's changes stay its own.
+func clone(p Peer) Peer {
+	p.Addresses = slices.Clone(p.Addresses)
+	p.Permissions = slices.Clone(p.Permissions)
+	return p
+}
+
 // List returns every peer, by name.
 func (s *Store) List() ([]Peer, error) {
-	var out []Peer
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
-		out, err = list(tx)
-		return err
-	})
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, err
+	snap, err := s.peers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Peer, len(snap.sorted))
+	for i, p := range snap.sorted {
+		out[i] = clone(p)
+	}
+	return out, nil
 }
 
 // Get returns the peer with device ID id.
 func (s *Store) Get(id identity.DeviceID) (Peer, error) {
-	var p Peer
-	err := s.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(BucketPeers).Get(id[:])
-		if raw == nil {
-			return fmt.Errorf("peer %s: %w", id.Short(), ErrNotFound)
-		}
-		var err error
-		p, err = decode(raw)
-		return err
-	})
-	return p, err
+	snap, err := s.peers()
+	if err != nil {
+		return Peer{}, err
+	}
+	i, ok := snap.byID[id]
+	if !ok {
+		return Peer{}, fmt.Errorf("peer %s: %w", id.Short(), ErrNotFound)
+	}
+	return clone(snap.sorted[i]), nil
 }
 
 // Resolve finds a peer by its exact name or, failing that, by a prefix of
 // its device ID. A prefix that fits several peers is an ErrAmbiguous
 // error naming them.
 func (s *Store) Resolve(query string) (Peer, error) {
-	all, err := s.List()
+	snap, err := s.peers()
 	if err != nil {
 		return Peer{}, err
 	}
+	all := snap.sorted // shared: clone what leaves
 	for _, p := range all {
 		if p.Name == query {
-			return p, nil
+			return clone(p), nil
 		}
 	}
 	var hits []Peer
@@ -200,7 +254,7 @@ func (s *Store) Resolve(query string) (Peer, error) {
 	case 0:
 		return Peer{}, fmt.Errorf("peer %q: %w (no name or device ID prefix matches; see 'holdfast peer list')", query, ErrNotFound)
 	case 1:
-		return hits[0], nil
+		return clone(hits[0]), nil
 	}
 	names := make([]string, len(hits))
 	for i, p := range hits {
@@ -371,6 +425,9 @@ func (s *Store) Remove(id identity.DeviceID) error {
 		b := tx.Bucket(BucketPeers)
 		if b.Get(id[:]) == nil {
 			return fmt.Errorf("peer %s: %w", id.Short(), ErrNotFound)
+		}
+		if _, err := b.NextSequence(); err != nil {
+			return err
 		}
 		return b.Delete(id[:])
 	})

@@ -13,7 +13,7 @@ import (
 	"github.com/holdfast/holdfast/peers/identity"
 )
 
-func openStore(t *testing.T) *Store {
+func openStore(t testing.TB) *Store {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), 0o600, nil)
 	if err != nil {
