@@ -1,6 +1,7 @@
 package peers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,12 @@ const (
 	// writeTimeout bounds one frame's write: a peer that stops reading
 	// is cut.
 	writeTimeout = 10 * time.Second
+	// pingRTTEvery: while other frames keep the link alive, one ping in
+	// this many still goes out, for the round-trip time.
+	pingRTTEvery = 5
+	// keepReadBuffer bounds the read buffer a connection keeps between
+	// messages; a larger message's buffer is let go.
+	keepReadBuffer = 64 << 10
 )
 
 // Close codes sent in the WebSocket close frame, with a reason.
@@ -64,9 +71,11 @@ type conn struct {
 
 // pending is one of our calls in flight.
 type pending struct {
-	sink  control.Sink
-	res   chan wire.Response
-	ticks chan wire.Tick // a stream's items; nil for an ordinary call
+	sink control.Sink
+	res  chan wire.Response
+	// tick takes a stream's items, on the reader's goroutine with the
+	// connection's lock held: it must not block. Nil for an ordinary call.
+	tick func(wire.Tick)
 }
 
 func newConn(s *Service, ws *websocket.Conn, peer, dialer identity.DeviceID, hello wire.Hello) *conn {
@@ -146,8 +155,10 @@ func (c *conn) readLoop() {
 		}
 		return nil
 	})
+	// One buffer for every message: wire.Decode copies what it keeps.
+	var buf bytes.Buffer
 	for {
-		typ, b, err := c.ws.ReadMessage()
+		typ, b, err := c.readMessage(&buf)
 		if err != nil {
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) && ce.Text != "" {
@@ -173,17 +184,39 @@ func (c *conn) readLoop() {
 	}
 }
 
+// readMessage reads the next message into buf, whose bytes stay valid
+// until the next call.
+func (c *conn) readMessage(buf *bytes.Buffer) (int, []byte, error) {
+	if buf.Cap() > keepReadBuffer {
+		*buf = bytes.Buffer{}
+	}
+	buf.Reset()
+	typ, r, err := c.ws.NextReader()
+	if err != nil {
+		return typ, nil, err
+	}
+	if _, err := buf.ReadFrom(r); err != nil {
+		return typ, nil, err
+	}
+	return typ, buf.Bytes(), nil
+}
+
 // writeLoop writes queued frames, control before bulk, and pings.
 func (c *conn) writeLoop() {
 	defer c.wg.Done()
 	ping := time.NewTicker(c.s.pingInterval)
 	defer ping.Stop()
+	// A frame keeps the peer's read deadline alive as well as a ping
+	// does: while frames flow (a live metric stream), only every
+	// pingRTTEvery-th ping goes out, to keep the round-trip time fresh.
+	wrote, skipped := false, 0
 	write := func(b []byte) bool {
 		_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 		if err := c.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
 			c.close(0, fmt.Errorf("write: %w", err))
 			return false
 		}
+		wrote = true
 		return true
 	}
 	for {
@@ -208,6 +241,12 @@ func (c *conn) writeLoop() {
 				return
 			}
 		case <-ping.C:
+			if wrote && skipped < pingRTTEvery-1 {
+				wrote = false
+				skipped++
+				continue
+			}
+			wrote, skipped = false, 0
 			now := strconv.FormatInt(time.Now().UnixNano(), 10)
 			if err := c.ws.WriteControl(websocket.PingMessage, []byte(now), time.Now().Add(writeTimeout)); err != nil {
 				c.close(0, fmt.Errorf("ping: %w", err))
@@ -311,11 +350,8 @@ func (c *conn) handle(m wire.Msg) error {
 		if m.ID > c.nextID {
 			return fmt.Errorf("event for call %d that was never made", m.ID)
 		}
-		if p := c.calls[m.ID]; p != nil && p.ticks != nil {
-			select {
-			case p.ticks <- *m.Tick:
-			default: // a slow reader misses samples; the history fills gaps
-			}
+		if p := c.calls[m.ID]; p != nil && p.tick != nil {
+			p.tick(*m.Tick)
 		}
 	default:
 		return fmt.Errorf("unexpected %s after the hellos", m.Type)
@@ -369,7 +405,18 @@ func (c *conn) call(ctx context.Context, req control.Request, sink control.Sink,
 // callStream is call for a call that streams items into ticks until it
 // ends.
 func (c *conn) callStream(ctx context.Context, req control.Request, sink control.Sink, ticks chan wire.Tick, grace time.Duration) (control.Result, error) {
-	p := &pending{sink: sink, res: make(chan wire.Response, 1), ticks: ticks}
+	return c.callEach(ctx, req, sink, func(t wire.Tick) {
+		select {
+		case ticks <- t:
+		default: // a slow reader misses samples; the history fills gaps
+		}
+	}, grace)
+}
+
+// callEach is call for a call that streams items: tick takes each one as
+// it arrives (see pending.tick) until the call ends.
+func (c *conn) callEach(ctx context.Context, req control.Request, sink control.Sink, tick func(wire.Tick), grace time.Duration) (control.Result, error) {
+	p := &pending{sink: sink, res: make(chan wire.Response, 1), tick: tick}
 	c.mu.Lock()
 	c.nextID++
 	id := c.nextID

@@ -28,7 +28,10 @@
 // it until it is canceled. A frame that does not decode, is too big, is
 // out of order (a second hello, an ID going backwards, an answer to a call
 // never made) closes that connection and nothing else. Each side pings
-// every 2 s; a link silent for 6 s is dead.
+// every 2 s; a link silent for 6 s is dead. Any frame keeps a link alive
+// as well as a ping, so a side that sent other frames since its last ping
+// (a live metric stream) sends only every fifth ping, to keep its
+// round-trip time fresh.
 //
 // # Writing, and room for bulk data
 //

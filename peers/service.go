@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -75,6 +74,15 @@ type Options struct {
 	PingInterval, ReadTimeout time.Duration
 	// Now is the clock for invites (tests); default time.Now.
 	Now func() time.Time
+	// WatchAll streams every connected peer's live metrics to this side
+	// (when the peer lets it observe): each tick is published on the bus
+	// as a Tick and kept as the peer's latest (LatestTick). This is the
+	// desktop watching its fleet.
+	WatchAll bool
+	// WrapConn, when set, wraps every TCP connection, accepted or
+	// dialled, below TLS: to count the bytes on the wire (bench/peersim)
+	// or to inject faults.
+	WrapConn func(net.Conn) net.Conn
 }
 
 // Changed is published when a peer connects, disconnects, or its trust
@@ -109,6 +117,7 @@ type Service struct {
 	all      map[*conn]struct{} // every live connection, also duplicates
 	dialers  map[identity.DeviceID]chan struct{}
 	raised   map[identity.DeviceID]bool
+	latest   map[identity.DeviceID]wire.Tick // WatchAll: each peer's last tick
 	dialWG   sync.WaitGroup
 	acceptWG sync.WaitGroup
 }
@@ -134,6 +143,7 @@ func New(opts Options) *Service {
 		pingInterval: opts.PingInterval, readTimeout: opts.ReadTimeout, now: opts.Now,
 		conns: map[identity.DeviceID]*conn{}, all: map[*conn]struct{}{},
 		dialers: map[identity.DeviceID]chan struct{}{}, raised: map[identity.DeviceID]bool{},
+		latest: map[identity.DeviceID]wire.Tick{},
 	}
 	opts.Trust.OnChange = s.trustChanged
 	return s
@@ -158,24 +168,10 @@ func (s *Service) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("listen for peers on %s: %w", s.opts.Listen, err)
 		}
-		s.ln = ln
-		s.addrs = advertised(ln.Addr().(*net.TCPAddr))
-		mux := http.NewServeMux()
-		mux.HandleFunc(Path, s.accept)
-		s.srv = &http.Server{
-			Handler:           mux,
-			ReadHeaderTimeout: helloTimeout,
-			ErrorLog:          log.New(io.Discard, "", 0), // strangers' failed handshakes are noise
+		if s.opts.WrapConn != nil {
+			ln = wrapListener{ln, s.opts.WrapConn}
 		}
-		tl := tls.NewListener(ln, s.serverTLS())
-		s.acceptWG.Add(1)
-		go func() {
-			defer s.acceptWG.Done()
-			if err := s.srv.Serve(tl); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				s.log.Error("peer listener failed", "addr", ln.Addr(), "err", err)
-			}
-		}()
-		s.log.Info("accepting peers", "addr", ln.Addr().String(), "id", s.id.ID.String())
+		s.serveLocked(ln)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	s.started = s.now()
@@ -471,6 +467,15 @@ func (s *Service) dial(ctx context.Context, want identity.DeviceID, addr string,
 		ReadBufferSize:   16 << 10,
 		WriteBufferSize:  16 << 10,
 	}
+	if wrap := s.opts.WrapConn; wrap != nil {
+		d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return wrap(c), nil
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, helloTimeout)
 	defer cancel()
 	ws, _, err := d.DialContext(ctx, "wss://"+addr+Path, nil)
@@ -534,7 +539,14 @@ func (s *Service) attach(ws *websocket.Conn, peer, dialer identity.DeviceID, hel
 	if old != nil {
 		old.close(closeReplaced, errors.New("replaced by a newer connection"))
 	}
+	watch := s.opts.WatchAll && slices.Contains(hello.Caps, capLiveMetrics)
+	if watch {
+		c.wg.Add(1) // before start, so wait() cannot miss it
+	}
 	c.start()
+	if watch {
+		go s.watch(c)
+	}
 	if _, err := s.trust.Seen(peer, s.now(), hello.Addresses, hello.Device, hello.App); err != nil {
 		s.log.Warn("record peer seen", "peer", peer.Short(), "err", err)
 	}
@@ -581,7 +593,7 @@ func (s *Service) lost(c *conn) {
 	s.kick(c.peer)
 }
 
-func (s *Service) publish(ev Changed) {
+func (s *Service) publish(ev bus.Event) {
 	if s.opts.Bus != nil {
 		s.opts.Bus.Publish(ev)
 	}

@@ -278,8 +278,8 @@ func TestWriteDefaultRoundTrip(t *testing.T) {
 			t.Errorf("line %d %q has no comment above it", i+1, l)
 		}
 	}
-	if keys != 29 {
-		t.Errorf("default file has %d keys, want 29:\n%s", keys, data)
+	if keys != 30 {
+		t.Errorf("default file has %d keys, want 30:\n%s", keys, data)
 	}
 }
 

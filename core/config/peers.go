@@ -17,6 +17,9 @@ type Peers struct {
 	// OfflineAlertAfter raises an alert when a paired peer has been
 	// offline this long (1m..30 days); "0s" never does.
 	OfflineAlertAfter Duration `toml:"offline_alert_after"`
+	// WatchAll streams every connected peer's live metrics here, not only
+	// the one a window shows: a desktop watching its fleet.
+	WatchAll bool `toml:"watch_all"`
 }
 
 const (
@@ -56,4 +59,7 @@ func writePeers(line func(format string, args ...any), p Peers) {
 	line(`# Raise an alert when a paired peer has been offline this long: 1m to 720h,`)
 	line(`# or "0s" never.`)
 	line("offline_alert_after = %q", p.OfflineAlertAfter)
+	line(`# Stream every connected peer's live metrics to this device, not only the`)
+	line(`# one a window shows.`)
+	line("watch_all = %t", p.WatchAll)
 }

@@ -53,7 +53,7 @@ func (e *Engine) openPeers(listen string) error {
 		Identity: id, Trust: ts, Dispatcher: e, Allowed: PeerOps, Bus: e.bus,
 		Alerts: e.Alerts, OfflineAlertAfter: e.cfg.Peers.OfflineAlertAfter.Duration,
 		Log: e.log.With("service", "peers"), DeviceName: e.cfg.DeviceName(), Version: version.Version,
-		Listen: listen,
+		Listen: listen, WatchAll: e.cfg.Peers.WatchAll,
 	})
 	svc.Register(e.router)
 	e.Peers = svc
