@@ -14,12 +14,13 @@
 # one a second; the engine's own `updated` stamp minus the time of the write), the RSS of that serve against an
 # idle serve (memory per million indexed entries), and the file index's bytes per file in holdfast.db.
 #
-# Usage: bench/consistency/run.sh [--quick] [--runs N] [--sizes "20000 100000"] [--writes N] [--head] [--keep-data]
+# Usage: bench/consistency/run.sh [--quick] [--runs N] [--sizes "20000 100000"] [--writes N] [--head|--rev REV] [--keep-data]
 #   --quick      20,000 files only, 10 writes (about 2 minutes)
 #   --runs N     best of N (default 3)
 #   --sizes S    tree sizes in files (default "20000 100000")
 #   --writes N   writes timed for the latency (default 20)
 #   --head       build Holdfast from the committed HEAD (git archive) instead of the working tree
+#   --rev REV    build Holdfast from commit REV (e.g. to measure before a change); the helper comes from this checkout
 #   --keep-data  keep the generated trees in /tmp/hf-consbench-data for the next run (they are reused when present)
 #
 # Writes bench/out/consistency-results.md, bench/out/consistency-records.jsonl and logs in bench/out/consistency-logs/.
@@ -32,7 +33,7 @@ out=$root/bench/out
 logs=$out/consistency-logs
 records=$out/consistency-records.jsonl
 
-quick=0 runs=3 sizes="" writes="" head=0 keep=0
+quick=0 runs=3 sizes="" writes="" head=0 keep=0 rev=HEAD
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
     --sizes) sizes=${2:?--sizes needs a list}; shift ;;
     --writes) writes=${2:?--writes needs N}; shift ;;
     --head) head=1 ;;
+    --rev) head=1 rev=${2:?--rev needs a commit}; shift ;;
     --keep-data) keep=1 ;;
     -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -83,12 +85,12 @@ srctree=$root
 if [ "$head" = 1 ]; then
   srctree=$work/src
   mkdir -p "$srctree"
-  (cd "$root" && git archive HEAD) | tar -x -C "$srctree"
+  (cd "$root" && git archive "$rev") | tar -x -C "$srctree" || die "cannot export $rev"
 fi
 (cd "$srctree" && CGO_ENABLED=0 go build -o "$work/holdfast" .) || die "cannot build Holdfast (cd $srctree && CGO_ENABLED=0 go build .)"
 (cd "$root" && go build -o "$work/consbench" ./bench/consistency/consbench) || die "cannot build bench/consistency/consbench"
 hf=$work/holdfast cb=$work/consbench
-rev=$(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo '?')
+rev=$(cd "$root" && git rev-parse --short "$rev" 2>/dev/null || echo '?')
 if [ "$head" = 0 ] && ! (cd "$root" && git diff --quiet HEAD -- core cli 2>/dev/null); then rev="$rev + working tree"; fi
 {
   echo "holdfast: $("$hf" version | head -n 1) ($rev)"
