@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -146,7 +147,7 @@ func jobCell(j jobs.Info, col int, held bool, now time.Time) string {
 		if len(j.Sources) == 0 {
 			return "whole repository"
 		}
-		return bkPaths(j.Sources)
+		return strings.Join(j.Sources, ", ")
 	case 4:
 		return j.Description
 	case 5:
