@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"image/color"
 	"time"
 
@@ -62,11 +63,18 @@ type alertsPage struct {
 	rulesOpen     bool
 	rulesSplit    *container.Split // history above, rules below, while open
 	body          *fyne.Container
+
+	// tgt is the device whose alerts are shown (devices_alerts.go);
+	// remote ends the re-reading of a peer's alerts.
+	tgt    target
+	remote context.CancelFunc
 }
 
 func newAlertsPage(s *Shell) *page {
 	p := newAlertsView(s)
-	return &page{title: PageAlerts, icon: theme.WarningIcon(), build: p.build, onStatus: p.onStatus}
+	s.dev.follow(p.setTarget, func(target) { p.load() })
+	return &page{title: PageAlerts, icon: theme.WarningIcon(), build: p.build, onStatus: p.onStatus, ref: p,
+		heading: func() string { return s.dev.heading(PageAlerts) }}
 }
 
 // newAlertsView makes the page's widgets, asks the engine for the alerts

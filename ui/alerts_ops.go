@@ -6,18 +6,17 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2/dialog"
 
 	"github.com/holdfast/holdfast/core/alerts"
-	"github.com/holdfast/holdfast/core/control"
 )
 
 // alertsAnswer is the engine's answer to alerts.list, with the rules.
 type alertsAnswer struct {
+	tgt             target // the device asked
 	active, history []alerts.Alert
 	rules           []alerts.Rule
 	err             error
@@ -26,20 +25,12 @@ type alertsAnswer struct {
 // alCall runs one alerts operation in the engine and decodes its data
 // into out, when given.
 func (p *alertsPage) alCall(op string, args, out any) error {
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return err
-	}
-	res := p.s.eng.Dispatch(context.Background(), control.Request{Op: op, Args: raw}, nil)
-	if err := res.Err(); err != nil {
-		return err
-	}
-	if out != nil && len(res.Data) > 0 {
-		if err := json.Unmarshal(res.Data, out); err != nil {
-			return fmt.Errorf("%s: unexpected answer from the engine: %w", op, err)
-		}
-	}
-	return nil
+	return p.alCallOn(p.tgt, op, args, out)
+}
+
+// alCallOn is alCall on the given device (devices.go).
+func (p *alertsPage) alCallOn(t target, op string, args, out any) error {
+	return p.s.dev.call(context.Background(), t, op, args, out)
 }
 
 // load asks the engine for the alerts, active and ended, and the rules
@@ -56,9 +47,10 @@ func (p *alertsPage) load() {
 	p.loading = true
 	ready := make(chan alertsAnswer, 1)
 	p.ready = ready
+	t := p.tgt
 	go func() {
 		var all []alerts.Alert
-		a := alertsAnswer{err: p.alCall(alerts.OpList, alerts.ListArgs{All: true}, &all)}
+		a := alertsAnswer{tgt: t, err: p.alCallOn(t, alerts.OpList, alerts.ListArgs{All: true}, &all)}
 		// alerts.list puts the active ones first; the ended ones have
 		// ResolvedAt set (an ack-only event ended by its acknowledgement
 		// keeps the state "acknowledged").
@@ -69,7 +61,7 @@ func (p *alertsPage) load() {
 				a.history = append(a.history, al)
 			}
 		}
-		a.rules = p.s.eng.Alerts.Rules()
+		p.remoteExtras(t, &a)
 		ready <- a
 		p.do(p.take)
 	}()
@@ -88,6 +80,11 @@ func (p *alertsPage) take() {
 		return
 	}
 	p.ready, p.loading = nil, false
+	if a.tgt != p.tgt {
+		// Asked of the device shown before a switch: ask again.
+		p.load()
+		return
+	}
 	p.loadErr = a.err
 	if a.err == nil {
 		p.loaded = true

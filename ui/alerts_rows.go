@@ -129,6 +129,9 @@ func (r *alertRow) set(a alerts.Alert, rule *alerts.Rule, busy bool, now time.Ti
 	} else {
 		r.silenceBtn.Enable()
 	}
+	// A peer's alert: Acknowledge only with its control permission.
+	showIf(r.ack, r.p.canAck())
+	showIf(r.silenceBtn, r.p.canSilence())
 }
 
 // showSilenceMenu offers the silences under the Silence button.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -40,6 +41,12 @@ type dashboard struct {
 	charts  *dashCharts
 	procs   *procTable
 	release func() // ends WatchProcesses while on screen
+	facts   *widget.Card
+
+	// tgt is the device shown (devices_dash.go); remote ends a peer's
+	// live stream and procStop the reading of its processes.
+	tgt              target
+	remote, procStop context.CancelFunc
 }
 
 type fsRow struct {
@@ -51,9 +58,16 @@ type fsRow struct {
 // newDashboardPage builds the Dashboard.
 func newDashboardPage(s *Shell) *page {
 	d := &dashboard{s: s, fsBars: map[string]*fsRow{}, prev: map[string]float64{}}
-	p := &page{title: PageDashboard, icon: theme.HomeIcon(), build: d.build, onStatus: d.onStatus, onVisible: d.setVisible}
+	p := &page{title: PageDashboard, icon: theme.HomeIcon(), build: d.build, onVisible: d.setVisible,
+		onStatus: func(st engine.Status) {
+			if d.tgt.local() {
+				d.onStatus(st)
+			}
+		},
+		heading: func() string { return s.dev.heading(PageDashboard) }}
+	s.dev.follow(d.setTarget, d.peerBack)
 	s.listen(4, func(ev bus.Event) {
-		if p.content == nil {
+		if p.content == nil || !d.tgt.local() {
 			return
 		}
 		switch ev := ev.(type) {
@@ -69,13 +83,7 @@ func newDashboardPage(s *Shell) *page {
 // setVisible follows the page on and off the screen: processes every
 // second and history reads only while it is seen.
 func (d *dashboard) setVisible(v bool) {
-	if v && d.release == nil {
-		d.release = d.s.eng.Monitor.WatchProcesses()
-	}
-	if !v && d.release != nil {
-		d.release()
-		d.release = nil
-	}
+	d.watchProcesses(v)
 	d.charts.setVisible(v)
 }
 
@@ -116,19 +124,14 @@ func (d *dashboard) build() fyne.CanvasObject {
 	)
 	d.charts = newDashCharts(d.s)
 	d.procs = newProcTable()
-	d.onStatus(d.s.eng.Status())
-	if t := d.s.eng.Monitor.Latest(); !t.At.IsZero() {
-		d.update(t)
-	}
-	if p := d.s.eng.Monitor.LatestProcesses(); !p.At.IsZero() {
-		d.procs.set(p)
-	}
+	d.facts = widget.NewCard("This machine", "", facts)
+	d.startTarget()
 	return container.NewVScroll(container.NewVBox(
 		stats,
 		d.charts.object,
 		widget.NewCard("Top processes", "", container.NewBorder(nil, d.procs.note, nil, nil, d.procs.object)),
 		widget.NewCard("Filesystems", "", d.fsBox),
-		widget.NewCard("This machine", "", facts),
+		d.facts,
 	))
 }
 
@@ -137,7 +140,9 @@ func (d *dashboard) onStatus(st engine.Status) {
 		return
 	}
 	d.device.SetText(st.Device)
-	if st.Started != nil {
+	if st.Started != nil && !d.tgt.local() {
+		d.running.SetText(fmt.Sprintf("%s engine running since %s", st.Mode, st.Started.Local().Format("Mon 2 Jan 15:04")))
+	} else if st.Started != nil {
 		d.running.SetText("running in this app since " + st.Started.Local().Format("Mon 2 Jan 15:04"))
 	} else {
 		d.running.SetText("starting")

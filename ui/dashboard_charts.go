@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/holdfast/holdfast/core/monitor"
 	"github.com/holdfast/holdfast/core/monitor/tsdb"
 	"github.com/holdfast/holdfast/ui/chart"
 )
@@ -131,6 +130,8 @@ type dashCharts struct {
 	bucket  dashBucket
 	// queries counts history reads started (tests).
 	queries int
+	// src reads the history of the device shown (devices_dash.go).
+	src dashSource
 }
 
 // dashBucket averages the ticks of one step of a history range.
@@ -141,7 +142,7 @@ type dashBucket struct {
 }
 
 func newDashCharts(s *Shell) *dashCharts {
-	c := &dashCharts{s: s, interval: s.eng.Config().Monitor.Interval.Duration}
+	c := &dashCharts{s: s, interval: s.eng.Config().Monitor.Interval.Duration, src: localSource(s.eng.Monitor)}
 	if c.interval <= 0 {
 		c.interval = time.Second
 	}
@@ -273,11 +274,11 @@ func (c *dashCharts) query(span, step time.Duration, live bool) {
 	ctx, cancel := context.WithCancel(c.s.ctx)
 	c.cancel = cancel
 	c.queries++
-	mon := c.s.eng.Monitor
+	src := c.src
 	gap := max(2*step, 3*c.interval)
 	go func() {
 		end := time.Now()
-		res, err := dashQuery(ctx, mon, end.Add(-span), end, step, gap)
+		res, err := dashQuery(ctx, src, end.Add(-span), end, step, gap)
 		c.s.opts.do(func() {
 			if gen != c.gen || c.s.ctx.Err() != nil {
 				return
@@ -424,25 +425,32 @@ func (c *dashCharts) addToBucket(l liveSample) {
 	}
 }
 
-// dashQuery reads every chart's series over [start, end]: per chart, per
-// series, the points summed over the series' labels, with a NaN wherever
-// the history has a hole longer than gap.
-func dashQuery(ctx context.Context, mon *monitor.Service, start, end time.Time, step, gap time.Duration) ([][][]chart.Point, error) {
+// dashQuery reads every chart's series over [start, end] from src: per
+// chart, per series, the points summed over the series' labels, with a
+// NaN wherever the history has a hole longer than gap.
+func dashQuery(ctx context.Context, src dashSource, start, end time.Time, step, gap time.Duration) ([][][]chart.Point, error) {
+	var names []string
+	for _, spec := range dashChartSpecs {
+		for _, sr := range spec.series {
+			names = append(names, sr.metric)
+		}
+	}
+	got, err := src(ctx, names, start, end, step)
+	if err != nil {
+		return nil, err
+	}
 	out := make([][][]chart.Point, len(dashChartSpecs))
 	for i, spec := range dashChartSpecs {
 		out[i] = make([][]chart.Point, len(spec.series))
 		for j, sr := range spec.series {
-			series, _, err := mon.Query(ctx, tsdb.QueryRequest{
-				Match: tsdb.Matcher{Name: sr.metric}, Start: start, End: end, Step: step, Agg: tsdb.Avg,
-			})
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", sr.metric, err)
-			}
-			out[i][j] = sumSeries(series, sr.whole, sr.scale, gap)
+			out[i][j] = sumSeries(got[sr.metric], sr.whole, sr.scale, gap)
 		}
 	}
 	return out, nil
 }
+
+// setSource reads the history from src from now on.
+func (c *dashCharts) setSource(src dashSource) { c.src = src }
 
 // sumSeries adds up the series' points at equal times (only the unlabelled
 // series when whole), scaled, in time order, with NaN gaps.

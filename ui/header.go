@@ -19,7 +19,7 @@ import (
 // "Pause all" once there are tasks or schedules to pause.
 type header struct {
 	object fyne.CanvasObject
-	device *widget.Label
+	device *widget.Button // the device switcher (devices.go)
 	dot    *canvas.Circle
 	state  *widget.Label
 	pause  *widget.Button
@@ -27,14 +27,26 @@ type header struct {
 	last    engine.Status
 	act     taskActivity
 	setHold func(on bool)
+
+	// viewing is the peer the pages show ("" this device); pick opens
+	// the switcher's menu.
+	viewing       string
+	viewingOnline bool
+	pick          func(under fyne.CanvasObject)
 }
 
 func newHeader(eng *engine.Engine) *header {
 	h := &header{
-		device: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		dot:    canvas.NewCircle(theme.Color(theme.ColorNameSuccess)),
-		state:  widget.NewLabel(""),
+		dot:   canvas.NewCircle(theme.Color(theme.ColorNameSuccess)),
+		state: widget.NewLabel(""),
 	}
+	h.device = widget.NewButtonWithIcon("", theme.MenuDropDownIcon(), func() {
+		if h.pick != nil {
+			h.pick(h.device)
+		}
+	})
+	h.device.IconPlacement = widget.ButtonIconTrailingText
+	h.device.Importance = widget.LowImportance
 	h.pause = widget.NewButtonWithIcon("Pause all", theme.MediaPauseIcon(), func() {
 		if h.setHold != nil {
 			h.setHold(!h.act.held)
@@ -60,7 +72,14 @@ func newHeader(eng *engine.Engine) *header {
 // update shows the engine's state in words and colour.
 func (h *header) update(st engine.Status) {
 	h.last = st
-	h.device.SetText("Holdfast · " + st.Device)
+	name := st.Device
+	if h.viewing != "" {
+		name = h.viewing
+		if !h.viewingOnline {
+			name += " (offline)"
+		}
+	}
+	h.device.SetText("Holdfast · " + name)
 	text, c := stateLine(st)
 	if h.act.held && st.Running && st.Alerts.Firing == 0 {
 		text, c = heldLine(h.act), theme.Color(theme.ColorNameWarning)
@@ -148,4 +167,11 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// setViewing names the peer the pages show ("" for this device) and
+// whether it is online.
+func (h *header) setViewing(name string, online bool) {
+	h.viewing, h.viewingOnline = name, online
+	h.update(h.last)
 }

@@ -25,11 +25,18 @@ type page struct {
 	badge string
 	// ref is the page's own object, for other pages to reach it.
 	ref any
+	// heading, when set, is the title shown, naming the device the page
+	// shows when it is a peer ("Dashboard — nas").
+	heading func() string
 }
 
 // view wraps the page's content under its title.
 func (p *page) view() fyne.CanvasObject {
-	title := widget.NewLabelWithStyle(p.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	text := p.title
+	if p.heading != nil {
+		text = p.heading()
+	}
+	title := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
 	return container.NewBorder(container.NewPadded(title), nil, nil, nil, p.content)
 }
@@ -53,12 +60,7 @@ func buildPages(s *Shell) []*page {
 		newBackupsPage(s),
 		newTasksPage(s),
 		newConsistencyPage(s),
-		{title: PagePeers, icon: theme.ComputerIcon(), build: func() fyne.CanvasObject {
-			return emptyState(theme.ComputerIcon(), "No paired devices yet",
-				"Your other machines — laptops and headless servers running 'holdfast serve' — will be listed here "+
-					"with their state, when they were last seen and their latency. Opening one shows its dashboard. "+
-					"Pairing is not available in this version yet.")
-		}},
+		newPeersPage(s),
 		newAlertsPage(s),
 		{title: PageSettings, icon: theme.SettingsIcon(), build: func() fyne.CanvasObject { return settingsPage(s) }},
 	}

@@ -54,10 +54,12 @@ func settingsPage(s *Shell) fyne.CanvasObject {
 		),
 		container.NewHBox(openHome),
 	))
-	hint := widget.NewLabel("Alerts and notifications are saved from here. To change another setting, edit config.toml (each key is explained there) and restart Holdfast.")
+	hint := widget.NewLabel("Alerts, notifications and accepting peers are saved from here. To change another setting, edit config.toml (each key is explained there) and restart Holdfast.")
 	hint.Wrapping = fyne.TextWrapWord
 	about := widget.NewCard("About", "", widget.NewLabel(version.Get(true).String()))
-	return container.NewVScroll(container.NewVBox(general, monitoring, newAlertSettings(s).view(), hint, storage, about))
+	return container.NewVScroll(container.NewVBox(general, monitoring, newAlertSettings(s).view(),
+		widget.NewCard("Peers", "Other Holdfast devices connect here to pair and to be watched", newListenCard(s).object),
+		hint, storage, about))
 }
 
 // days says a retention in days (or hours below a day).

@@ -49,7 +49,8 @@ type Shell struct {
 	body    *fyne.Container
 	current int
 	tray    *tray
-	shown   bool // the window is on screen
+	shown   bool     // the window is on screen
+	dev     *devices // which device the pages show (devices.go)
 
 	// ctx ends when the shell stops; listeners started with listen run
 	// until then and are waited for by stop.
@@ -76,8 +77,10 @@ func New(a fyne.App, eng *engine.Engine, opts Options) *Shell {
 	s.win.Resize(fyne.NewSize(1100, 720))
 	s.win.SetCloseIntercept(s.closeWindow)
 
+	s.dev = newDevices(s)
 	s.pages = buildPages(s)
 	s.header = newHeader(eng)
+	s.header.pick = s.dev.showMenu
 	s.body = container.NewStack()
 	s.sidebar = newSidebar(s.pages, s.showPage)
 	split := container.NewHSplit(s.sidebar.list, s.body)
