@@ -48,8 +48,9 @@ type BackupOptions struct {
 }
 
 // DefaultChunkMemory lets the readers run ahead of the savers by about
-// ten average chunks, and takes a chunk of the maximum size (8 MiB) with
-// room to spare: enough to keep every saver busy.
+// eight average chunks (buffer capacities are rounded up, see bufClass)
+// and takes a chunk of the maximum size (8 MiB): enough to keep every
+// saver busy.
 const DefaultChunkMemory = 12 << 20
 
 // fileJob is one file whose content must be read.
