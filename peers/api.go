@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/monitor"
-	"github.com/holdfast/holdfast/core/monitor/tsdb"
 	"github.com/holdfast/holdfast/peers/identity"
 	"github.com/holdfast/holdfast/peers/trust"
 	"github.com/holdfast/holdfast/peers/wire"
@@ -441,6 +441,10 @@ func (s *Service) serveLive(ctx context.Context, c *conn, id uint64) control.Res
 	}
 	sub := s.opts.Bus.Subscribe(4, monitor.Tick{}.Topic())
 	defer sub.Close()
+	var enc *seriesEncoder
+	if slices.Contains(c.hello.Caps, capMetricRefs) {
+		enc = newSeriesEncoder()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -453,25 +457,11 @@ func (s *Service) serveLive(ctx context.Context, c *conn, id uint64) control.Res
 			if !ok {
 				continue
 			}
-			c.offer(wire.Msg{Type: wire.TEvent, ID: id, Tick: tickToWire(t)})
-		}
-	}
-}
-
-func tickToWire(t monitor.Tick) *wire.Tick {
-	out := &wire.Tick{At: t.At.UnixMilli(), Samples: make([]wire.Sample, 0, min(len(t.Samples), wire.MaxItems))}
-	for _, sm := range t.Samples {
-		if len(out.Samples) == wire.MaxItems || sm.Value != sm.Value {
-			continue
-		}
-		ws := wire.Sample{Name: sm.Name, Counter: sm.Kind == tsdb.Counter, Value: sm.Value}
-		if len(sm.Labels) > 0 {
-			ws.Labels = make(map[string]string, len(sm.Labels))
-			for _, l := range sm.Labels {
-				ws.Labels[l.Name] = l.Value
+			if enc == nil {
+				c.offer(wire.Msg{Type: wire.TEvent, ID: id, Tick: tickToWire(t)})
+			} else if !c.offer(wire.Msg{Type: wire.TEvent, ID: id, Tick: enc.encode(t)}) {
+				enc.undo() // the peer never saw the refs this tick defined
 			}
 		}
-		out.Samples = append(out.Samples, ws)
 	}
-	return out
 }

@@ -61,6 +61,8 @@ type conn struct {
 	err  error // why it ended, set before done closes
 	wg   sync.WaitGroup
 	rtt  atomic.Int64 // latest ping round trip, ns
+	// heard: a message came in since the writer's last ping tick.
+	heard atomic.Bool
 
 	mu     sync.Mutex
 	nextID uint64              // last ID this side used for a call
@@ -75,7 +77,8 @@ type pending struct {
 	res  chan wire.Response
 	// tick takes a stream's items, on the reader's goroutine with the
 	// connection's lock held: it must not block. Nil for an ordinary call.
-	tick func(wire.Tick)
+	tick   func(wire.Tick)
+	series seriesDecoder // the stream's series refs
 }
 
 func newConn(s *Service, ws *websocket.Conn, peer, dialer identity.DeviceID, hello wire.Hello) *conn {
@@ -168,6 +171,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		extend()
+		c.heard.Store(true)
 		if typ != websocket.BinaryMessage {
 			c.close(closeProtocol, errors.New("text frame: only binary messages are allowed"))
 			return
@@ -206,9 +210,12 @@ func (c *conn) writeLoop() {
 	defer c.wg.Done()
 	ping := time.NewTicker(c.s.pingInterval)
 	defer ping.Stop()
-	// A frame keeps the peer's read deadline alive as well as a ping
-	// does: while frames flow (a live metric stream), only every
-	// pingRTTEvery-th ping goes out, to keep the round-trip time fresh.
+	// Any frame keeps a read deadline alive as well as a ping does. So
+	// while this side sends frames (a live metric stream), it skips its
+	// pings; while it hears the peer's frames, it needs no pong and sends
+	// an unsolicited pong instead (a one-way heartbeat, RFC 6455 5.5.3).
+	// Every pingRTTEvery-th ping goes out regardless, for the round-trip
+	// time.
 	wrote, skipped := false, 0
 	write := func(b []byte) bool {
 		_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
@@ -241,9 +248,17 @@ func (c *conn) writeLoop() {
 				return
 			}
 		case <-ping.C:
-			if wrote && skipped < pingRTTEvery-1 {
-				wrote = false
+			heard := c.heard.Swap(false)
+			if skipped < pingRTTEvery-1 && (wrote || heard) {
 				skipped++
+				if wrote {
+					wrote = false
+					continue
+				}
+				if err := c.ws.WriteControl(websocket.PongMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+					c.close(0, fmt.Errorf("heartbeat: %w", err))
+					return
+				}
 				continue
 			}
 			wrote, skipped = false, 0
@@ -351,6 +366,9 @@ func (c *conn) handle(m wire.Msg) error {
 			return fmt.Errorf("event for call %d that was never made", m.ID)
 		}
 		if p := c.calls[m.ID]; p != nil && p.tick != nil {
+			if err := p.series.resolve(m.Tick); err != nil {
+				return fmt.Errorf("event for call %d: %w", m.ID, err)
+			}
 			p.tick(*m.Tick)
 		}
 	default:

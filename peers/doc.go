@@ -30,7 +30,9 @@
 // never made) closes that connection and nothing else. Each side pings
 // every 2 s; a link silent for 6 s is dead. Any frame keeps a link alive
 // as well as a ping, so a side that sent other frames since its last ping
-// (a live metric stream) sends only every fifth ping, to keep its
+// (a live metric stream) skips it, and a side that heard the peer's
+// frames needs no answer and sends an unsolicited pong (a one-way
+// heartbeat) instead; every fifth ping goes out regardless, to keep the
 // round-trip time fresh.
 //
 // # Writing, and room for bulk data

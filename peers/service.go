@@ -448,7 +448,7 @@ func writeMsg(ws *websocket.Conn, m wire.Msg) error {
 func (s *Service) hello() wire.Msg {
 	return wire.Msg{Type: wire.THello, Hello: &wire.Hello{
 		Version: wire.Version, Device: truncate(s.opts.DeviceName, 256), Addresses: s.Addresses(),
-		Caps: []string{capCalls, capLiveMetrics}, App: s.opts.Version,
+		Caps: []string{capCalls, capLiveMetrics, capMetricRefs}, App: s.opts.Version,
 	}}
 }
 

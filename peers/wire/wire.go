@@ -123,11 +123,19 @@ type Tick struct {
 }
 
 // Sample is one value of a series.
+//
+// Within one stream a series may be named once and referred to after
+// that: a sample with a Name and a Ref defines the ref as that series
+// (name, labels, counter); a later sample with only the Ref and the Value
+// is of that series. A sender uses refs only with a peer whose hello
+// lists the "metrics.refs" capability; the receiving connection resolves
+// them, so what a stream delivers always carries names.
 type Sample struct {
-	Name    string            `cbor:"1,keyasint"`
+	Name    string            `cbor:"1,keyasint,omitempty"`
 	Labels  map[string]string `cbor:"2,keyasint,omitempty"`
 	Counter bool              `cbor:"3,keyasint,omitempty"`
 	Value   float64           `cbor:"4,keyasint"`
+	Ref     uint32            `cbor:"5,keyasint,omitempty"`
 }
 
 var (
@@ -137,7 +145,9 @@ var (
 
 func init() {
 	var err error
-	if encMode, err = (cbor.EncOptions{}).EncMode(); err != nil {
+	// Floats take the shortest form that keeps their exact value (a
+	// whole number of bytes in 5 rather than 9 bytes, say).
+	if encMode, err = (cbor.EncOptions{ShortestFloat: cbor.ShortestFloat16}).EncMode(); err != nil {
 		panic(err)
 	}
 	decMode, err = cbor.DecOptions{
@@ -242,8 +252,9 @@ func (m Msg) Validate() error {
 	}
 	if t := m.Tick; t != nil {
 		for _, s := range t.Samples {
-			if s.Name == "" || len(s.Name) > 256 || len(s.Labels) > 16 || !finite(s.Value) {
-				return bad("sample %q out of range", s.Name)
+			if len(s.Name) > 256 || len(s.Labels) > 16 || !finite(s.Value) ||
+				s.Name == "" && (s.Ref == 0 || len(s.Labels) > 0 || s.Counter) {
+				return bad("sample %q (ref %d) out of range", s.Name, s.Ref)
 			}
 		}
 	}

@@ -21,6 +21,8 @@ func validMessages() []Msg {
 		{Type: TResponse, ID: 1, Response: &Response{Exit: 3, Data: []byte(`{}`), Error: "found"}},
 		{Type: TCancel, ID: 1},
 		{Type: TEvent, ID: 2, Tick: &Tick{At: 1700000000000, Samples: []Sample{{Name: "cpu_usage_ratio", Labels: map[string]string{"cpu": "0"}, Value: 0.25}}}},
+		{Type: TEvent, ID: 3, Tick: &Tick{At: 1700000001000, Samples: []Sample{
+			{Name: "memory_used_bytes", Value: 8 << 30, Ref: 1}, {Ref: 1, Value: 0.1}, {Ref: 70000, Value: 1e300}, {Ref: 2, Value: -3}}}},
 	}
 }
 
@@ -75,6 +77,8 @@ func TestInvalidMessagesAreRefused(t *testing.T) {
 		{"tag", []byte{0xc1, 0xa2, 0x01, 0x07, 0x02, 0x01}},
 		{"too deep", raw(map[int]any{1: 9, 9: map[int]any{2: []any{[]any{[]any{[]any{[]any{[]any{[]any{[]any{1}}}}}}}}}})},
 		{"too many items", raw(Msg{Type: TEvent, ID: 1, Tick: &Tick{Samples: make([]Sample, MaxItems+1)}})},
+		{"sample without name or ref", raw(Msg{Type: TEvent, ID: 1, Tick: &Tick{Samples: []Sample{{Value: 1}}}})},
+		{"ref with labels but no name", raw(Msg{Type: TEvent, ID: 1, Tick: &Tick{Samples: []Sample{{Ref: 3, Labels: map[string]string{"cpu": "0"}}}}})},
 		{"over the size limit", make([]byte, MaxMessage+1)},
 	}
 	for _, tt := range tests {
