@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,9 +16,12 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/holdfast/holdfast/core/alerts"
+	"github.com/holdfast/holdfast/core/backup"
+	"github.com/holdfast/holdfast/core/backup/repo"
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/engine"
 	"github.com/holdfast/holdfast/core/home"
+	"github.com/holdfast/holdfast/core/tasks"
 	"github.com/holdfast/holdfast/peers"
 	"github.com/holdfast/holdfast/peers/trust"
 	"github.com/holdfast/holdfast/ui/chart"
@@ -352,5 +356,55 @@ func TestDashboardFillsThePeersGap(t *testing.T) {
 			}
 		}
 		return n > 0
+	})
+}
+
+// TestTasksPageShowsThePeersTasks runs a backup on nas and finds it on
+// the desktop's Tasks page switched to nas, with the peer's name in the
+// title and no actions while nas lets this device only observe.
+func TestTasksPageShowsThePeersTasks(t *testing.T) {
+	s, _, nas := newPeeredShell(t)
+	nas.Backup.KDF = repo.TestKDFParams()
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "photos")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "a.jpg"), []byte("not really a photo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	initRepo(t, nas, filepath.Join(tmp, "repo"), "vault", "pw")
+	raw, _ := json.Marshal(backup.BackupArgs{RepoArgs: backup.RepoArgs{Repo: "vault"}, Paths: []string{src}})
+	id, err := nas.Tasks.Launch(context.Background(), control.Request{Op: backup.OpBackup, Args: raw}, tasks.Origin{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUI(t, "the backup done on nas", func() bool {
+		tk, err := nas.Tasks.Get(id)
+		return err == nil && tk.State.Ended()
+	})
+	tk, _ := nas.Tasks.Get(id)
+
+	uiDo(func() {
+		s.ShowPage(PageTasks)
+		s.dev.choose(target{id: nasID(t, s), name: "nas"})
+	})
+	waitUI(t, "nas's backup on the Tasks page", func() bool {
+		got := texts(s.Window().Content())
+		return strings.Contains(got, "Tasks — nas") && strings.Contains(got, tk.Description) &&
+			strings.Contains(got, "1 task on nas · 0 running") && strings.Contains(got, "watch only")
+	})
+	uiDo(func() {
+		for _, b := range []string{"Pause", "Resume", "Cancel"} {
+			if findButton(s.Window().Content(), b) != nil {
+				t.Errorf("%s offered on an observe-only peer's task", b)
+			}
+		}
+	})
+	// Back to this device: its own (empty) page again.
+	uiDo(func() { s.dev.choose(target{}) })
+	waitUI(t, "this device's tasks", func() bool {
+		got := texts(s.Window().Content())
+		return !strings.Contains(got, tk.Description) && strings.Contains(got, "No tasks yet")
 	})
 }

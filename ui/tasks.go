@@ -81,7 +81,12 @@ type tasksPage struct {
 
 func newTasksPage(s *Shell) *page {
 	p := newTasksView(s)
-	pg := &page{title: PageTasks, icon: theme.ListIcon(), build: p.build, onStatus: p.onStatus, onVisible: p.setVisible, ref: p}
+	// A paired peer's tasks show in place of this device's (devices_tasks.go).
+	rt := newRemoteTasks(s)
+	pg := &page{title: PageTasks, icon: theme.ListIcon(), onStatus: p.onStatus, ref: p,
+		build:     func() fyne.CanvasObject { return rt.wrap(p.build()) },
+		onVisible: func(v bool) { p.setVisible(v); rt.setVisible(v) },
+		heading:   func() string { return s.dev.heading(PageTasks) }}
 	p.page = pg
 	return pg
 }
