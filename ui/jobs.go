@@ -54,8 +54,8 @@ var jobColumns = []struct {
 	title string
 	width float32
 }{
-	{"Job", 130}, {"Action", 70}, {"Repository", 110}, {"Sources", 200}, {"Schedule", 170},
-	{"Next run", 130}, {"Last run", 130}, {"Result", 200},
+	{"Job", 110}, {"Action", 70}, {"Repository", 100}, {"Sources", 160}, {"Schedule", 150},
+	{"Next run", 120}, {"Last run", 110}, {"Result", 170},
 }
 
 func (v *jobsView) build() fyne.CanvasObject {
@@ -122,7 +122,12 @@ func (v *jobsView) build() fyne.CanvasObject {
 	}
 
 	actions := container.NewHBox(add, v.editBtn, v.runBtn, v.pauseBtn, v.deleteBtn, layout.NewSpacer())
-	v.main = container.NewBorder(container.NewVBox(v.state, actions), nil, nil, nil, v.table)
+	widths := make([]float32, len(jobColumns))
+	for i, c := range jobColumns {
+		widths[i] = c.width
+	}
+	fit := container.New(&fitColumn{table: v.table, widths: widths, col: 3, min: 120}, v.table)
+	v.main = container.NewBorder(container.NewVBox(v.state, actions), nil, nil, nil, fit)
 	addFirst := widget.NewButtonWithIcon("Add job", theme.ContentAddIcon(), func() { v.showDialog(nil) })
 	addFirst.Importance = widget.HighImportance
 	v.empty = bkEmpty(theme.HistoryIcon(), "No jobs yet",

@@ -85,8 +85,8 @@ var taskColumns = [tcCount]struct {
 	title string
 	width float32
 }{
-	{"State", 130}, {"Kind", 80}, {"Description", 330}, {"Progress", 190},
-	{"Started", 120}, {"Duration", 90}, {"Result", 260},
+	{"State", 115}, {"Kind", 70}, {"Description", 240}, {"Progress", 140},
+	{"Started", 100}, {"Duration", 75}, {"Result", 170},
 }
 
 // taskFilter selects the rows shown: a state ("" all, "live" for the

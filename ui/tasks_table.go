@@ -81,9 +81,10 @@ func (p *tasksPage) buildTasksTab() fyne.CanvasObject {
 	filters := container.NewBorder(nil, nil, container.NewHBox(state, kind), p.countLabel, p.search)
 	actions := container.NewHBox(p.pauseBtn, p.resumeBtn, p.cancelBtn, p.retryBtn, p.deleteBtn, layout.NewSpacer())
 	top := container.NewVBox(filters, actions)
-	p.tableArea = container.NewBorder(top, nil, nil, nil, p.table)
+	fit := container.New(&fitColumn{table: p.table, widths: taskWidths(), col: tcDescription, min: 180}, p.table)
+	p.tableArea = container.NewBorder(top, nil, nil, nil, fit)
 	split := container.NewVSplit(p.tableArea, p.detail.object)
-	split.Offset = 0.58
+	split.Offset = 0.62
 	p.listArea = container.NewStack(split)
 	return p.listArea
 }
@@ -93,13 +94,14 @@ func (p *tasksPage) buildTasksTab() fyne.CanvasObject {
 // it needs.
 type taskCell struct {
 	widget.BaseWidget
-	bg    *canvas.Rectangle
-	icon  *widget.Icon
-	label *widget.Label
-	bar   *widget.ProgressBar
-	text  string // the bar's words
-	box   *fyne.Container
-	used  bool // shown at least once (not only measured as a template)
+	bg      *canvas.Rectangle
+	icon    *widget.Icon
+	iconBox *fyne.Container
+	label   *widget.Label
+	bar     *widget.ProgressBar
+	text    string // the bar's words
+	box     *fyne.Container
+	used    bool // shown at least once (not only measured as a template)
 }
 
 func newTaskCell() *taskCell {
@@ -107,10 +109,10 @@ func newTaskCell() *taskCell {
 	c.label.Truncation = fyne.TextTruncateEllipsis
 	c.bar = widget.NewProgressBar()
 	c.bar.TextFormatter = func() string { return c.text }
-	iconBox := container.NewGridWrap(fyne.NewSize(theme.IconInlineSize(), theme.IconInlineSize()), c.icon)
+	c.iconBox = container.NewCenter(container.NewGridWrap(fyne.NewSize(theme.IconInlineSize(), theme.IconInlineSize()), c.icon))
 	c.box = container.NewStack(c.bg,
-		container.NewBorder(nil, nil, container.NewCenter(iconBox), nil, c.label),
-		container.NewPadded(c.bar))
+		container.NewBorder(nil, nil, c.iconBox, nil, c.label),
+		container.New(layout.NewCustomPaddedLayout(4, 4, 2, 2), c.bar))
 	c.ExtendBaseWidget(c)
 	return c
 }
@@ -173,7 +175,7 @@ func (p *tasksPage) updateCell(c *taskCell, id widget.TableCellID) {
 	if r == nil {
 		c.label.SetText("")
 		c.bar.Hide()
-		c.icon.Hide()
+		c.iconBox.Hide()
 		return
 	}
 	if r.id == p.selected {
@@ -185,7 +187,7 @@ func (p *tasksPage) updateCell(c *taskCell, id widget.TableCellID) {
 	now := time.Now()
 	if id.Col == tcProgress {
 		c.label.Hide()
-		c.icon.Hide()
+		c.iconBox.Hide()
 		c.text = taskProgressText(r)
 		c.bar.Value = taskProgressValue(r)
 		c.bar.Show()
@@ -200,7 +202,7 @@ func (p *tasksPage) updateCell(c *taskCell, id widget.TableCellID) {
 	switch id.Col {
 	case tcState:
 		c.icon.SetResource(taskStateIcon(r))
-		c.icon.Show()
+		c.iconBox.Show()
 		text = taskStateWord(r)
 		c.label.Importance = taskImportance(r)
 	case tcKind:
@@ -221,7 +223,7 @@ func (p *tasksPage) updateCell(c *taskCell, id widget.TableCellID) {
 		}
 	}
 	if id.Col != tcState {
-		c.icon.Hide()
+		c.iconBox.Hide()
 	}
 	c.label.Text = text
 	c.label.Refresh()
@@ -386,4 +388,44 @@ func (p *tasksPage) updateActions() {
 	set(p.cancelBtn, r != nil && r.live() && st != tasks.Canceling)
 	set(p.retryBtn, r != nil && st.Ended())
 	set(p.deleteBtn, r != nil && st.Ended())
+}
+
+// fitColumn lays a table out at its full size and gives one column the
+// width the others leave, so the table fills its space without a
+// horizontal scroll bar while it can.
+type fitColumn struct {
+	table  *widget.Table
+	widths []float32 // every column's width; col's is the least it gets
+	col    int
+	min    float32
+	width  float32 // last set
+}
+
+func (f *fitColumn) MinSize(objs []fyne.CanvasObject) fyne.Size { return f.table.MinSize() }
+
+func (f *fitColumn) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	others := float32(0)
+	for i, w := range f.widths {
+		if i != f.col {
+			others += w + theme.Padding()
+		}
+	}
+	// Room for the vertical scroll bar.
+	w := max(size.Width-others-theme.Padding()-theme.ScrollBarSize(), f.min)
+	if w != f.width {
+		f.width = w
+		f.table.SetColumnWidth(f.col, w)
+	}
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func taskWidths() []float32 {
+	out := make([]float32, len(taskColumns))
+	for i, c := range taskColumns {
+		out[i] = c.width
+	}
+	return out
 }
