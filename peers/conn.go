@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -167,6 +168,12 @@ func (c *conn) readLoop() {
 			if errors.As(err, &ce) && ce.Text != "" {
 				err = fmt.Errorf("peer closed the connection: %s", ce.Text)
 			}
+			if errors.Is(err, websocket.ErrReadLimit) {
+				// The close frame saying why is sent; closing with the
+				// oversized message unread would reset the connection
+				// and lose it.
+				c.drain()
+			}
 			c.close(0, err)
 			return
 		}
@@ -186,6 +193,15 @@ func (c *conn) readLoop() {
 			return
 		}
 	}
+}
+
+// drain reads and drops what the peer still sends, for a moment, so
+// that closing does not reset the connection before the peer has read
+// this side's close frame.
+func (c *conn) drain() {
+	nc := c.ws.UnderlyingConn()
+	_ = nc.SetReadDeadline(time.Now().Add(time.Second))
+	_, _ = io.CopyN(io.Discard, nc, 2*wire.MaxMessage)
 }
 
 // readMessage reads the next message into buf, whose bytes stay valid
