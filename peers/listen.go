@@ -27,7 +27,10 @@ func (s *Service) SetListen(addr string) error {
 		s.opts.Listen = addr
 		return nil
 	}
-	old := s.opts.Listen
+	old, oldAddr := s.opts.Listen, ""
+	if s.ln != nil {
+		oldAddr = s.ln.Addr().String() // the port a ":0" got
+	}
 	s.closeListenerLocked()
 	s.opts.Listen = addr
 	if addr == "" {
@@ -38,11 +41,11 @@ func (s *Service) SetListen(addr string) error {
 	if err != nil {
 		err = fmt.Errorf("listen for peers on %s: %w", addr, err)
 		s.opts.Listen = old
-		if old != "" {
-			if back, err2 := net.Listen("tcp", old); err2 == nil {
+		if oldAddr != "" {
+			if back, err2 := net.Listen("tcp", oldAddr); err2 == nil {
 				s.serveLocked(back)
 			} else {
-				s.log.Error("listen for peers again on the old address", "addr", old, "err", err2)
+				s.log.Error("listen for peers again on the old address", "addr", oldAddr, "err", err2)
 			}
 		}
 		return err
@@ -56,6 +59,11 @@ func (s *Service) SetListen(addr string) error {
 func (s *Service) closeListenerLocked() {
 	if s.srv != nil {
 		s.srv.Close()
+	}
+	if s.ln != nil {
+		// Closed here too: the server may not have taken it up yet, and
+		// the port must be free when this returns.
+		s.ln.Close()
 	}
 	s.srv, s.ln, s.addrs = nil, nil, nil
 }
