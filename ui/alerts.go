@@ -290,5 +290,5 @@ func (p *alertsPage) updateStatus() {
 	}
 	p.statusDot.FillColor = c
 	p.statusDot.Refresh()
-	p.statusText.SetText(text)
+	p.statusText.SetText(text + p.remoteNote())
 }

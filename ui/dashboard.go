@@ -58,7 +58,7 @@ type fsRow struct {
 // newDashboardPage builds the Dashboard.
 func newDashboardPage(s *Shell) *page {
 	d := &dashboard{s: s, fsBars: map[string]*fsRow{}, prev: map[string]float64{}}
-	p := &page{title: PageDashboard, icon: theme.HomeIcon(), build: d.build, onVisible: d.setVisible,
+	p := &page{title: PageDashboard, icon: theme.HomeIcon(), build: d.build, onVisible: d.setVisible, ref: d,
 		onStatus: func(st engine.Status) {
 			if d.tgt.local() {
 				d.onStatus(st)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -106,6 +107,12 @@ func (d *devices) reload() {
 	}
 	go func() {
 		list, err := d.s.eng.Peers.List()
+		// The state first; what the peers grant when they have said.
+		d.s.opts.do(func() {
+			if d.s.ctx.Err() == nil {
+				d.apply(list, err)
+			}
+		})
 		granted := map[string]peers.GrantedInfo{}
 		for _, p := range list {
 			if !p.Online {
@@ -122,7 +129,12 @@ func (d *devices) reload() {
 				return
 			}
 			d.loading = false
-			d.apply(list, granted, err)
+			for id, g := range granted {
+				d.granted[id] = g
+			}
+			if len(granted) > 0 {
+				d.notifyList()
+			}
 			if d.again {
 				d.again = false
 				d.reload()
@@ -133,7 +145,7 @@ func (d *devices) reload() {
 
 // apply takes a new list: the pages of a peer that came back refill, and
 // a peer removed while shown gives way to this device.
-func (d *devices) apply(list []peers.PeerInfo, granted map[string]peers.GrantedInfo, err error) {
+func (d *devices) apply(list []peers.PeerInfo, err error) {
 	d.err = err
 	if err != nil {
 		d.notifyList()
@@ -142,8 +154,8 @@ func (d *devices) apply(list []peers.PeerInfo, granted map[string]peers.GrantedI
 	wasOnline := d.online(d.cur.id)
 	hadList := d.known
 	d.list, d.known = list, true
-	for id, g := range granted {
-		d.granted[id] = g
+	if !hadList {
+		d.startDevice()
 	}
 	if !d.cur.local() {
 		p, ok := d.peer(d.cur.id)
@@ -162,6 +174,21 @@ func (d *devices) apply(list []peers.PeerInfo, granted map[string]peers.GrantedI
 	d.notifyList()
 }
 
+// startDevice shows the peer HOLDFAST_START_DEVICE names (a name or a
+// device ID prefix) from the start: screenshots and demos.
+func (d *devices) startDevice() {
+	want := os.Getenv("HOLDFAST_START_DEVICE")
+	if want == "" {
+		return
+	}
+	for _, p := range d.list {
+		if p.Name == want || p.ID.HasPrefix(want) {
+			d.choose(target{id: p.ID.String(), name: p.Name})
+			return
+		}
+	}
+}
+
 func (d *devices) notifyList() {
 	d.onList = slices.DeleteFunc(d.onList, func(w listWatcher) bool { return w.ctx.Err() != nil })
 	for _, w := range slices.Clone(d.onList) {
@@ -177,9 +204,11 @@ func (d *devices) notifySwitch() {
 		fn(d.cur)
 	}
 	d.updateHeader()
-	// The page on screen gets its title anew ("Dashboard — nas").
-	if d.s.body != nil && len(d.s.pages) > 0 {
-		d.s.showPage(d.s.current)
+	// The pages name the device ("Dashboard — nas").
+	for _, p := range d.s.pages {
+		if p.heading != nil && p.titleLabel != nil {
+			p.titleLabel.SetText(p.heading())
+		}
 	}
 }
 

@@ -67,6 +67,14 @@ func (p *alertsPage) setTarget(t target) {
 	p.refreshAll()
 }
 
+// remoteNote tells why a peer's alerts have no Acknowledge.
+func (p *alertsPage) remoteNote() string {
+	if p.tgt.local() || !p.loaded || len(p.active) == 0 || p.canAck() {
+		return ""
+	}
+	return " · watch only: " + p.tgt.name + " has not granted this device control"
+}
+
 // canAck reports whether the device shown lets this one acknowledge.
 func (p *alertsPage) canAck() bool { return p.s.dev.can(p.tgt, trust.Control) }
 

@@ -28,6 +28,8 @@ type page struct {
 	// heading, when set, is the title shown, naming the device the page
 	// shows when it is a peer ("Dashboard — nas").
 	heading func() string
+	// titleLabel is the title shown, once the page has been.
+	titleLabel *widget.Label
 }
 
 // view wraps the page's content under its title.
@@ -38,6 +40,7 @@ func (p *page) view() fyne.CanvasObject {
 	}
 	title := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
+	p.titleLabel = title
 	return container.NewBorder(container.NewPadded(title), nil, nil, nil, p.content)
 }
 

@@ -33,20 +33,54 @@ type peersPage struct {
 	// minute the relative times were written in
 	minute time.Time
 
-	idText   *widget.Label
-	listen   *listenCard
-	list     *widget.List
-	area     *fyne.Container
-	empty    fyne.CanvasObject
-	status   *widget.Label
-	root     fyne.CanvasObject
-	rowWidth float32
+	idText *widget.Label
+	listen *listenCard
+	list   *widget.List
+	area   *fyne.Container
+	empty  fyne.CanvasObject
+	status *widget.Label
+	root   fyne.CanvasObject
+	stop   context.CancelFunc // ends the refresh while on screen
 }
 
 func newPeersPage(s *Shell) *page {
 	p := &peersPage{s: s, d: s.dev, busy: map[string]bool{}}
 	s.dev.watchList(p.refresh)
-	return &page{title: PagePeers, icon: theme.ComputerIcon(), build: p.build, onStatus: p.onStatus}
+	return &page{title: PagePeers, icon: theme.ComputerIcon(), build: p.build, onStatus: p.onStatus, onVisible: p.setVisible, ref: p}
+}
+
+// peersRefresh is how often the devices' state (round-trip times) is read
+// again while the page is on screen.
+const peersRefresh = 5 * time.Second
+
+// setVisible reads the devices' state every few seconds while on screen.
+func (p *peersPage) setVisible(v bool) {
+	if p.stop != nil {
+		p.stop()
+		p.stop = nil
+	}
+	if !v {
+		return
+	}
+	ctx, cancel := context.WithCancel(p.s.ctx)
+	p.stop = cancel
+	p.d.reload()
+	go func() {
+		tk := time.NewTicker(peersRefresh)
+		defer tk.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tk.C:
+				p.s.opts.do(func() {
+					if ctx.Err() == nil {
+						p.d.reload()
+					}
+				})
+			}
+		}
+	}()
 }
 
 func (p *peersPage) build() fyne.CanvasObject {
@@ -271,7 +305,11 @@ func (r *peerRow) set(p peers.PeerInfo, busy, shown bool, now time.Time) {
 	r.name.SetText(name)
 	r.state.SetText(peerStateText(p, now))
 	r.detail.SetText(peerDetail(p))
-	r.perms.SetText(peerPerms(p))
+	perms := peerPerms(p)
+	if g, ok := r.p.d.granted[p.ID.String()]; ok && p.Online {
+		perms += "; " + peerGranted(g)
+	}
+	r.perms.SetText(perms)
 	r.setting = true
 	r.observe.SetChecked(p.Can(trust.Observe))
 	r.ctrl.SetChecked(p.Can(trust.Control))

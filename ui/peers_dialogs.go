@@ -49,8 +49,8 @@ func (p *peersPage) showInvite() {
 	v := &inviteView{
 		code: widget.NewLabelWithStyle("Making a code…", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}),
 		left: widget.NewLabel(""),
-		note: widget.NewLabel("On the other device, open Peers → Join a device and paste this code, " +
-			"or run 'holdfast peer join CODE' there."),
+		note: widget.NewLabel("On the other device, open Peers, choose Join a device and paste this code " +
+			"or scan it; or run 'holdfast peer join CODE' there."),
 	}
 	v.code.Selectable = true
 	v.code.Wrapping = fyne.TextWrapBreak
@@ -63,7 +63,8 @@ func (p *peersPage) showInvite() {
 	var code string
 	v.copyBtn = widget.NewButtonWithIcon("Copy code", theme.ContentCopyIcon(), func() {
 		p.s.app.Clipboard().SetContent(code)
-		v.left.SetText(v.left.Text) // stays; the button says it
+		v.copyBtn.SetText("Copied")
+		v.copyBtn.SetIcon(theme.ConfirmIcon())
 	})
 	v.copyBtn.Disable()
 	codeBox := container.NewBorder(nil, container.NewHBox(v.copyBtn), nil, nil, v.code)
@@ -169,7 +170,7 @@ func (p *peersPage) showJoin() {
 	progress.Hide()
 	form := widget.NewForm(
 		widget.NewFormItem("Code", code),
-		widget.NewFormItem("Call it", name),
+		widget.NewFormItem("Name it", name),
 	)
 	form.Items[0].HintText = "made by Invite a device on the other device"
 	form.Items[1].HintText = "optional: how this device names the other one"

@@ -80,6 +80,17 @@ func peerPerms(p peers.PeerInfo) string {
 	return "may do nothing here"
 }
 
+// peerGranted says what a peer lets this device do there.
+func peerGranted(g peers.GrantedInfo) string {
+	switch {
+	case g.Can(trust.Control):
+		return "this device may watch and control it"
+	case g.Can(trust.Observe):
+		return "this device may watch it"
+	}
+	return "this device may do nothing there"
+}
+
 // inviteLeft is an invite's countdown: "expires in 9:41", "expired".
 func inviteLeft(exp, now time.Time) string {
 	d := exp.Sub(now).Round(time.Second)

@@ -18,6 +18,7 @@ import (
 	"github.com/holdfast/holdfast/core/alerts"
 	"github.com/holdfast/holdfast/core/backup"
 	"github.com/holdfast/holdfast/core/backup/repo"
+	"github.com/holdfast/holdfast/core/config"
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/engine"
 	"github.com/holdfast/holdfast/core/home"
@@ -239,9 +240,11 @@ func TestDashboardSwitchesToThePeer(t *testing.T) {
 		}
 		return false
 	})
+	var d *dashboard
+	uiDo(func() { d = s.pages[0].ref.(*dashboard) })
 	waitUI(t, "nas's live values", func() bool {
-		got := texts(s.Window().Content())
-		return strings.Count(got, " %") >= 2 && strings.Contains(got, "serve engine running since")
+		return strings.HasSuffix(d.cpu.Text, " %") && strings.HasSuffix(d.mem.Text, " %") &&
+			strings.Contains(d.running.Text, "serve engine running since")
 	})
 	// Back to this device.
 	uiDo(func() { s.dev.choose(target{}) })
@@ -407,4 +410,71 @@ func TestTasksPageShowsThePeersTasks(t *testing.T) {
 		got := texts(s.Window().Content())
 		return !strings.Contains(got, tk.Description) && strings.Contains(got, "No tasks yet")
 	})
+}
+
+// TestListenCardAppliesAndSaves turns accepting peers off and on again
+// from the Peers page: the running engine follows at once, and
+// config.toml keeps the choice.
+func TestListenCardAppliesAndSaves(t *testing.T) {
+	s, desk, _ := newPeeredShell(t)
+	var c *listenCard
+	uiDo(func() {
+		s.ShowPage(PagePeers)
+		for _, p := range s.pages {
+			if pp, ok := p.ref.(*peersPage); ok {
+				c = pp.listen
+			}
+		}
+	})
+	if c == nil || len(desk.Peers.Addresses()) == 0 {
+		t.Fatal("no listen card, or the engine does not listen")
+	}
+	saved := func() string {
+		cfg, err := config.Load(desk.Home().ConfigPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Peers.Listen
+	}
+
+	uiDo(func() {
+		c.on.SetChecked(false)
+		if c.apply.Disabled() {
+			t.Fatal("Apply is disabled after turning listening off")
+		}
+		test.Tap(c.apply)
+	})
+	waitUI(t, "listening off", func() bool {
+		return len(desk.Peers.Addresses()) == 0 && strings.HasPrefix(c.state.Text, "Not accepting peers")
+	})
+	if got := saved(); got != "" {
+		t.Errorf("config listen %q after turning it off", got)
+	}
+
+	uiDo(func() {
+		c.on.SetChecked(true)
+		c.addr.SetText("127.0.0.1:0")
+		test.Tap(c.apply)
+	})
+	waitUI(t, "listening on again", func() bool {
+		return len(desk.Peers.Addresses()) == 1 && strings.HasPrefix(c.state.Text, "Accepting peers on 127.0.0.1:")
+	})
+	if got := saved(); got != "127.0.0.1:0" {
+		t.Errorf("config listen %q, want 127.0.0.1:0", got)
+	}
+	// A port already taken: the error is shown, the old listener kept.
+	taken := desk.Peers.Addresses()[0]
+	other := openPeerEngine(t, engine.ModeServe)
+	if err := other.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer other.Stop()
+	uiDo(func() {
+		c.addr.SetText(other.Peers.Addresses()[0])
+		test.Tap(c.apply)
+	})
+	waitUI(t, "the refusal", func() bool { return strings.HasPrefix(c.state.Text, "Could not accept peers there") })
+	if got := desk.Peers.Addresses(); len(got) != 1 || got[0] != taken {
+		t.Errorf("addresses after a refused change: %v, want [%s]", got, taken)
+	}
 }
