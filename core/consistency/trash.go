@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -104,6 +105,8 @@ func (s *Service) listManifests() ([]*Manifest, error) {
 		}
 		out = append(out, m)
 	}
+	// IDs order by the second only (then a random suffix): order by time.
+	slices.SortStableFunc(out, func(a, b *Manifest) int { return a.Time.Compare(b.Time) })
 	return out, nil
 }
 
