@@ -375,9 +375,11 @@ func TestTasksTableWithTenThousandRowsReusesCells(t *testing.T) {
 			p.search.SetText("")
 		})
 	}
-	// Cells are pooled (and the pool may lose some to the garbage
-	// collector): their number follows the screen, not the rows.
-	if p.cells > 3*built {
+	// Cells are pooled, and the pool may lose some to the garbage collector
+	// (under -race sync.Pool drops a quarter of what is put back, on
+	// purpose): their number follows the screen and the redraws, not the
+	// rows — a table that made a cell per row would have made 10000×columns.
+	if p.cells > 20*built {
 		t.Errorf("%d cells made for %d rows; the first screen took %d", p.cells, n, built)
 	}
 }
