@@ -162,7 +162,7 @@ func (c *conn) readLoop() {
 	// One buffer for every message: wire.Decode copies what it keeps.
 	var buf bytes.Buffer
 	for {
-		typ, b, err := c.readMessage(&buf)
+		typ, b, err := c.readMessage(&buf, extend)
 		if err != nil {
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) && ce.Text != "" {
@@ -205,8 +205,9 @@ func (c *conn) drain() {
 }
 
 // readMessage reads the next message into buf, whose bytes stay valid
-// until the next call.
-func (c *conn) readMessage(buf *bytes.Buffer) (int, []byte, error) {
+// until the next call. Each read that brings bytes calls extend: a link
+// still delivering a large message is alive, however slow.
+func (c *conn) readMessage(buf *bytes.Buffer, extend func()) (int, []byte, error) {
 	if buf.Cap() > keepReadBuffer {
 		*buf = bytes.Buffer{}
 	}
@@ -215,10 +216,24 @@ func (c *conn) readMessage(buf *bytes.Buffer) (int, []byte, error) {
 	if err != nil {
 		return typ, nil, err
 	}
-	if _, err := buf.ReadFrom(r); err != nil {
+	if _, err := buf.ReadFrom(progressReader{r, extend}); err != nil {
 		return typ, nil, err
 	}
 	return typ, buf.Bytes(), nil
+}
+
+// progressReader calls progress after each read that brings bytes.
+type progressReader struct {
+	r        io.Reader
+	progress func()
+}
+
+func (p progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.progress()
+	}
+	return n, err
 }
 
 // writeLoop writes queued frames, control before bulk, and pings.

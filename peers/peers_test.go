@@ -36,16 +36,34 @@ type node struct {
 	bus    *bus.Bus
 	svc    *Service
 	alerts *alerts.Service
-	now    func() time.Time
-	mu     sync.Mutex
-	ran    []string // operations the router ran for peers
+	// readTimeout: how long its links may stay silent (see steadyTimeout).
+	readTimeout time.Duration
+	now         func() time.Time
+	mu          sync.Mutex
+	ran         []string      // operations the router ran for peers
+	slow        chan struct{} // a "slow" call started
 }
 
-const testTimeout = 300 * time.Millisecond
+// How long the test nodes' links may stay silent before they are cut.
+// steadyTimeout is generous: a loaded machine (the race detector, every
+// package's tests at once) must never cut a healthy link, or a test of
+// something else sees it flap. Only the tests of dead links use
+// deadLinkTimeout, and they wait on conditions, not on times.
+const (
+	steadyTimeout   = 30 * time.Second
+	deadLinkTimeout = time.Second
+)
 
 func newNode(t *testing.T, name string) *node {
 	t.Helper()
-	n := &node{name: name, dir: t.TempDir(), bus: bus.New(), now: time.Now}
+	return newNodeTimeout(t, name, steadyTimeout)
+}
+
+// newNodeTimeout is newNode whose links are cut after readTimeout of
+// silence.
+func newNodeTimeout(t *testing.T, name string, readTimeout time.Duration) *node {
+	t.Helper()
+	n := &node{name: name, dir: t.TempDir(), bus: bus.New(), now: time.Now, readTimeout: readTimeout}
 	var err error
 	if n.id, err = identity.LoadOrCreate(n.dir); err != nil {
 		t.Fatal(err)
@@ -67,7 +85,12 @@ func newNode(t *testing.T, name string) *node {
 			return map[string]string{"device": name, "op": op}, nil
 		})
 	}
+	n.slow = make(chan struct{}, 1)
 	n.router.Handle("slow", func(ctx context.Context, c *control.Call) (any, error) {
+		select {
+		case n.slow <- struct{}{}:
+		default:
+		}
 		<-ctx.Done()
 		return nil, ctx.Err()
 	})
@@ -83,7 +106,7 @@ func (n *node) newService() *Service {
 		Identity: n.id, Trust: n.trust, Dispatcher: n.router, Bus: n.bus, DeviceName: n.name, Version: "test",
 		Allowed:      map[string]trust.Permission{"status": trust.Observe, "slow": trust.Observe, "jobs.run": trust.Control},
 		Listen:       "127.0.0.1:0",
-		PingInterval: testTimeout / 4, ReadTimeout: testTimeout,
+		PingInterval: n.readTimeout / 4, ReadTimeout: n.readTimeout,
 		Alerts: n.alerts, OfflineAlertAfter: time.Hour,
 		Now: func() time.Time { return n.now() },
 	})
@@ -218,7 +241,13 @@ func TestPairCallAndPermissions(t *testing.T) {
 
 	// Canceling a call cancels it on the peer.
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	go func() {
+		select {
+		case <-a.slow: // running on alpha: cancel it from here
+		case <-time.After(20 * time.Second):
+		}
+		cancel()
+	}()
 	res, err = b.svc.Call(ctx, "home-server", control.Request{Op: "slow"}, nil)
 	if err != nil || !strings.Contains(res.Error, "canceled") {
 		t.Errorf("canceled call: %+v %v", res, err)
@@ -316,7 +345,7 @@ func TestRevokeAndRemoveCutAtOnce(t *testing.T) {
 	}
 	eventually(t, "the revoked peer is cut on both sides", func() bool { return !online(a, b) && !online(b, a) })
 	// It keeps dialling, and is refused every time.
-	time.Sleep(3 * testTimeout)
+	time.Sleep(redialWindow)
 	if online(a, b) || online(b, a) {
 		t.Fatal("a revoked peer got back in")
 	}
@@ -328,7 +357,7 @@ func TestRevokeAndRemoveCutAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the removed peer is cut", func() bool { return !online(a, b) && !online(b, a) })
-	time.Sleep(3 * testTimeout)
+	time.Sleep(redialWindow)
 	if online(b, a) {
 		t.Fatal("a removed peer got back in")
 	}
@@ -336,6 +365,11 @@ func TestRevokeAndRemoveCutAtOnce(t *testing.T) {
 		t.Errorf("call to a peer that removed us: %v", err)
 	}
 }
+
+// redialWindow is long enough for a cut peer to dial again several times
+// (backoff starts at 250 ms): a window to see that it is refused, not a
+// bound on anything.
+const redialWindow = 2 * time.Second
 
 func TestDuplicateConnectionsKeepTheLowerIDsDial(t *testing.T) {
 	a, b := newNode(t, "alpha"), newNode(t, "beta")
@@ -429,7 +463,8 @@ func TestMalformedFramesCloseOnlyThatConnection(t *testing.T) {
 		for _, f := range tt.frames {
 			ws.WriteMessage(typ, f)
 		}
-		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		// A generous bound on a hang: the close frame comes at once.
+		ws.SetReadDeadline(time.Now().Add(20 * time.Second))
 		var closeErr *websocket.CloseError
 		for {
 			_, _, err = ws.ReadMessage()
@@ -441,7 +476,7 @@ func TestMalformedFramesCloseOnlyThatConnection(t *testing.T) {
 		if !errors.As(err, &closeErr) || (closeErr.Code != closeProtocol && closeErr.Code != websocket.CloseMessageTooBig) {
 			t.Errorf("%s: connection ended with %v, want a protocol close", tt.name, err)
 		}
-		if c := a.svc.current(b.id.ID); c != keep {
+		if c := a.svc.current(b.id.ID); c != keep || keep.closed() {
 			t.Fatalf("%s: alpha's connection to beta changed", tt.name)
 		}
 	}
@@ -527,8 +562,9 @@ func (p *proxy) setCut(cut bool) {
 
 func TestDeadLinkNoticedAndOfflineAlert(t *testing.T) {
 	// Beta does not listen: alpha can never dial it.
-	a, b := newStartedNode(t, "alpha"), newNode(t, "beta")
-	b.svc.opts.OfflineAlertAfter = 2 * testTimeout
+	a, b := newNodeTimeout(t, "alpha", deadLinkTimeout), newNodeTimeout(t, "beta", deadLinkTimeout)
+	a.start(t)
+	b.svc.opts.OfflineAlertAfter = 2 * deadLinkTimeout
 	b.svc.opts.Listen = ""
 	b.start(t)
 	pair(t, a, b)

@@ -580,6 +580,9 @@ func (s *Service) lost(c *conn) {
 	current := s.conns[c.peer] == c
 	if current {
 		delete(s.conns, c.peer)
+		// Its live sample goes with it (watch may have ended first,
+		// while this connection was still the current one).
+		delete(s.latest, c.peer)
 	}
 	s.mu.Unlock()
 	if !current {
