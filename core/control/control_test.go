@@ -27,7 +27,7 @@ func (s *recordSink) Progress(p Progress) {
 }
 func (s *recordSink) Log(l string) { s.mu.Lock(); s.logs = append(s.logs, l); s.mu.Unlock() }
 
-func startServer(t *testing.T, r *Router) string {
+func startServer(t testing.TB, r *Router) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "ctl") // short path: Unix socket paths are limited to ~100 bytes
 	if err != nil {

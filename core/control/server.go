@@ -88,8 +88,16 @@ func (w *connSink) Progress(p Progress) { _ = w.write(frame{Type: frameProgress,
 func (w *connSink) Log(line string)     { _ = w.write(frame{Type: frameLog, Log: line}) }
 
 func (s *Server) handle(conn net.Conn) {
-	defer conn.Close()
-	r := bufio.NewReaderSize(conn, 64<<10)
+	r := getReader(conn)
+	watching := false
+	watched := make(chan struct{})
+	defer func() {
+		conn.Close()
+		if watching {
+			<-watched // the watcher reads r until the close above
+		}
+		putReader(r)
+	}()
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	first, err := readFrame(r)
 	if err != nil || first.Type != frameCall || first.Request == nil {
@@ -105,7 +113,9 @@ func (s *Server) handle(conn net.Conn) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	// The caller cancels by sending a cancel frame or by going away.
+	watching = true
 	go func() {
+		defer close(watched)
 		for {
 			f, err := readFrame(r)
 			if err != nil || f.Type == frameCancel {
@@ -121,12 +131,39 @@ func (s *Server) handle(conn net.Conn) {
 	}
 }
 
+// readBuffer is the initial size of a connection's read buffer: a frame
+// is most often a few hundred bytes. A longer line grows its own buffer,
+// up to maxFrame, for that frame only.
+const readBuffer = 4 << 10
+
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBuffer) }}
+
+// getReader returns a pooled read buffer on conn; putReader gives it
+// back once nothing reads it any more.
+func getReader(conn net.Conn) *bufio.Reader {
+	r := readers.Get().(*bufio.Reader)
+	r.Reset(conn)
+	return r
+}
+
+func putReader(r *bufio.Reader) {
+	r.Reset(nil)
+	readers.Put(r)
+}
+
+// readFrame reads one line and decodes it.
 func readFrame(r *bufio.Reader) (frame, error) {
 	var line []byte
 	for {
 		chunk, isPrefix, err := r.ReadLine()
 		if err != nil {
 			return frame{}, err
+		}
+		if line == nil && !isPrefix {
+			// The whole line is in r's buffer: decode it from there
+			// (json.Unmarshal copies what it keeps).
+			line = chunk
+			break
 		}
 		line = append(line, chunk...)
 		if len(line) > maxFrame {
