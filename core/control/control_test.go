@@ -219,3 +219,24 @@ func FuzzReadFrame(f *testing.F) {
 		}
 	})
 }
+
+func TestCancelGivesUpAfterGrace(t *testing.T) {
+	r := NewRouter(nil)
+	release := make(chan struct{})
+	r.Handle("stubborn", func(ctx context.Context, c *Call) (any, error) {
+		c.Progress(Progress{Message: "ignoring cancel"})
+		<-release
+		return nil, nil
+	})
+	path := startServer(t, r)
+	t.Cleanup(func() { close(release) }) // before the server's Close
+	conn, err := Dial(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err = Do(ctx, conn, Request{Op: "stubborn"}, &progressThenCancel{cancel: cancel}, 50*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "did not stop stubborn") || !errors.Is(err, context.Canceled) {
+		t.Fatalf("a handler ignoring cancel: %v", err)
+	}
+}
