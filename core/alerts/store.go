@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	hfstore "github.com/holdfast/holdfast/core/store"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -85,16 +86,13 @@ type store struct {
 
 func openStore(db *bolt.DB) (*store, error) {
 	s := &store{db: db}
-	err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{BucketActive, BucketHistory, BucketSilences} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return fmt.Errorf("create bucket %s: %w", b, err)
-			}
-		}
+	if err := hfstore.EnsureBuckets(db, BucketActive, BucketHistory, BucketSilences); err != nil {
+		return nil, err
+	}
+	if err := db.View(func(tx *bolt.Tx) error {
 		s.histCount = tx.Bucket(BucketHistory).Stats().KeyN
 		return nil
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, err
 	}
 	return s, nil

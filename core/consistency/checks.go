@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/holdfast/holdfast/core/control"
+	"github.com/holdfast/holdfast/core/store"
 )
 
 // OpChecks lists the last check of every folder that was verified or
@@ -61,10 +62,7 @@ func (r *CheckRecord) Differences() int {
 type checkLog struct{ db *bolt.DB }
 
 func openCheckLog(db *bolt.DB) (*checkLog, error) {
-	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(ChecksBucket)
-		return err
-	}); err != nil {
+	if err := store.EnsureBuckets(db, ChecksBucket); err != nil {
 		return nil, fmt.Errorf("consistency: check log: %w", err)
 	}
 	return &checkLog{db: db}, nil

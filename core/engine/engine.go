@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"sync"
@@ -132,8 +133,12 @@ func Open(h *home.Home, opts Options) (*Engine, error) {
 		e.lock.Release()
 		return nil, err
 	}
-	if err := config.WriteDefault(h.ConfigPath()); err != nil {
-		return fail(fmt.Errorf("write default settings: %w", err))
+	// WriteDefault writes and fsyncs a temporary file before it finds the
+	// settings in place: look first, as every CLI command opens the engine.
+	if _, err := os.Lstat(h.ConfigPath()); errors.Is(err, fs.ErrNotExist) {
+		if err := config.WriteDefault(h.ConfigPath()); err != nil {
+			return fail(fmt.Errorf("write default settings: %w", err))
+		}
 	}
 	cfg, err := config.Load(h.ConfigPath())
 	if err != nil {

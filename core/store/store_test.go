@@ -135,3 +135,39 @@ func foreignDB(t *testing.T) []byte {
 	b, _ := os.ReadFile(path)
 	return b
 }
+
+func TestEnsureBucketsWritesOnlyWhatIsMissing(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "holdfast.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db := s.DB()
+	a, b := []byte("a"), []byte("b")
+	if !Missing(db, a, b) {
+		t.Fatal("Missing(a, b) = false on a new database")
+	}
+	before := TxID(db)
+	if err := EnsureBuckets(db, a, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := TxID(db); got != before+1 {
+		t.Fatalf("creating two buckets committed %d transactions, want 1", got-before)
+	}
+	if Missing(db, a, b) {
+		t.Fatal("Missing(a, b) = true after EnsureBuckets")
+	}
+	before = TxID(db)
+	if err := EnsureBuckets(db, a, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := TxID(db); got != before {
+		t.Fatalf("EnsureBuckets of existing buckets committed %d transactions, want none", got-before)
+	}
+	if err := EnsureBuckets(db, a, []byte("c")); err != nil {
+		t.Fatal(err)
+	}
+	if Missing(db, a, b, []byte("c")) {
+		t.Fatal("bucket c was not created next to existing ones")
+	}
+}

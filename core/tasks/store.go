@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	hfstore "github.com/holdfast/holdfast/core/store"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -86,15 +87,7 @@ func openStore(db *bolt.DB) (*store, error) {
 	if db == nil {
 		return nil, errors.New("tasks: no database")
 	}
-	err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{BucketTasks, BucketDaily, BucketMeta} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return fmt.Errorf("create bucket %s: %w", b, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := hfstore.EnsureBuckets(db, BucketTasks, BucketDaily, BucketMeta); err != nil {
 		return nil, fmt.Errorf("tasks: %w", err)
 	}
 	return &store{db: db}, nil
@@ -188,6 +181,9 @@ func (s *store) each(fn func(Task), bad func(error)) error {
 // interruptLive marks every task a dead process left live as
 // interrupted, and adds them to the pending list. It returns them.
 func (s *store) interruptLive(now time.Time) ([]Task, error) {
+	if !s.any(func(t taskEnd) bool { return !t.State.Ended() }) {
+		return nil, nil
+	}
 	var out []Task
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(BucketTasks)
@@ -290,12 +286,53 @@ func writePending(tx *bolt.Tx, ids []ID) error {
 	return tx.Bucket(BucketMeta).Put(keyPendingInterrupted, raw)
 }
 
+// taskEnd is the part of a task record that says whether and when it
+// ended, decoded alone to look for work before opening a write
+// transaction: a commit costs its fsyncs even when it changes nothing, and
+// every CLI command that finds no engine running opens the runner.
+type taskEnd struct {
+	State State      `json:"state"`
+	Ended *time.Time `json:"ended"`
+}
+
+// any reports, reading only, whether a task record matches; records that do
+// not decode never match.
+func (s *store) any(match func(taskEnd) bool) bool {
+	found := false
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(BucketTasks).Cursor()
+		for k, v := c.First(); k != nil && !found; k, v = c.Next() {
+			var t taskEnd
+			found = json.Unmarshal(v, &t) == nil && match(t)
+		}
+		return nil
+	})
+	return found
+}
+
+// oldDaily reports, reading only, whether a daily total is of a day before
+// aggregateCutoff.
+func (s *store) oldDaily(aggregateCutoff string) bool {
+	old := false
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(BucketDaily).Cursor().First()
+		old = k != nil && string(k[:min(len(k), len(aggregateCutoff))]) < aggregateCutoff
+		return nil
+	})
+	return old
+}
+
 func dailyKey(date, kind string) []byte { return []byte(date + "/" + kind) }
 
 // fold moves the ended tasks that ended before historyCutoff into the
 // daily totals, and drops the daily totals of days before
 // aggregateCutoff (a YYYY-MM-DD date), in one transaction.
 func (s *store) fold(historyCutoff time.Time, aggregateCutoff string, loc *time.Location) (folded, dropped int, err error) {
+	if !s.oldDaily(aggregateCutoff) && !s.any(func(t taskEnd) bool {
+		return t.State.Ended() && t.Ended != nil && t.Ended.Before(historyCutoff)
+	}) {
+		return 0, 0, nil
+	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		tb, db := tx.Bucket(BucketTasks), tx.Bucket(BucketDaily)
 		var keys [][]byte

@@ -16,6 +16,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/holdfast/holdfast/core/store"
 	"github.com/holdfast/holdfast/peers/identity"
 )
 
@@ -101,15 +102,7 @@ type snapshot struct {
 
 // Open creates the buckets when missing.
 func Open(db *bolt.DB) (*Store, error) {
-	err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{BucketPeers, BucketInvites} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return fmt.Errorf("create bucket %s: %w", b, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := store.EnsureBuckets(db, BucketPeers, BucketInvites); err != nil {
 		return nil, fmt.Errorf("open trust store: %w", err)
 	}
 	return &Store{db: db}, nil

@@ -151,7 +151,7 @@ func Open(db *bolt.DB, opts Options) (*DB, error) {
 		}
 		d.keep[t] = int64(max(ret/time.Second, 1))
 	}
-	if !d.readOnly {
+	if !d.readOnly && d.needsSetup() {
 		err := db.Update(func(tx *bolt.Tx) error {
 			for _, name := range append([][]byte{bucketMeta, bucketSeries}, tierBuckets[:]...) {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -177,6 +177,24 @@ func Open(db *bolt.DB, opts Options) (*DB, error) {
 		go d.run()
 	}
 	return d, nil
+}
+
+// needsSetup reports whether a bucket or the format version is missing. It
+// reads only: a write transaction costs a commit and its fsyncs even when
+// it changes nothing, and every CLI command opens the store.
+func (d *DB) needsSetup() bool {
+	missing := false
+	_ = d.bolt.View(func(tx *bolt.Tx) error {
+		for _, name := range append([][]byte{bucketMeta, bucketSeries}, tierBuckets[:]...) {
+			if tx.Bucket(name) == nil {
+				missing = true
+				return nil
+			}
+		}
+		missing = tx.Bucket(bucketMeta).Get(keyVersion) == nil
+		return nil
+	})
+	return missing
 }
 
 // load reads the meta values and the series index, and the last stored

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/holdfast/holdfast/core/store"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -31,16 +32,8 @@ type Store struct {
 
 // OpenStore creates the buckets when missing.
 func OpenStore(db *bolt.DB) (*Store, error) {
-	err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{BucketJobs, BucketMeta} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return fmt.Errorf("create bucket %s: %w", b, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	if err := store.EnsureBuckets(db, BucketJobs, BucketMeta); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	return &Store{db: db}, nil
 }
