@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -53,7 +54,9 @@ mtime only. Exit 0 when identical, 3 when they differ.`,
 				}
 				return finish(found)
 			}
-			printReport(a.stdout, &rep)
+			if err := printReport(a.stdout, &rep); err != nil {
+				return err
+			}
 			return finish(found)
 		},
 	}
@@ -64,38 +67,58 @@ mtime only. Exit 0 when identical, 3 when they differ.`,
 	return cmd
 }
 
-// printReport prints a comparison for a person: one line per difference.
-func printReport(w io.Writer, rep *consistency.Report) {
-	line := func(tag string, e consistency.Entry) {
-		extra := ""
+// printReport prints a comparison for a person: one line per difference,
+// buffered, as a first index reports every file of A.
+func printReport(w io.Writer, rep *consistency.Report) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var line []byte
+	entry := func(tag string, e *consistency.Entry) {
+		line = append(padTag(line[:0], tag), e.Path...)
 		if len(e.Changes) > 0 {
-			extra = " (" + strings.Join(e.Changes, ", ") + ")"
+			line = append(line, " ("...)
+			for i, c := range e.Changes {
+				if i > 0 {
+					line = append(line, ", "...)
+				}
+				line = append(line, c...)
+			}
+			line = append(line, ')')
 		}
 		if e.CaseOf != "" {
-			extra += " (case-only rename of " + e.CaseOf + ")"
+			line = append(append(append(line, " (case-only rename of "...), e.CaseOf...), ')')
 		}
-		fmt.Fprintf(w, "%-9s %s%s\n", tag, e.Path, extra)
+		bw.Write(append(line, '\n'))
 	}
-	for _, e := range rep.Missing {
-		line("missing", e)
+	for i := range rep.Missing {
+		entry("missing", &rep.Missing[i])
 	}
-	for _, e := range rep.Extra {
-		line("extra", e)
+	for i := range rep.Extra {
+		entry("extra", &rep.Extra[i])
 	}
-	for _, e := range rep.Modified {
-		line("modified", e)
+	for i := range rep.Modified {
+		entry("modified", &rep.Modified[i])
 	}
-	for _, e := range rep.Metadata {
-		line("metadata", e)
+	for i := range rep.Metadata {
+		entry("metadata", &rep.Metadata[i])
 	}
 	for _, e := range rep.Errors {
-		fmt.Fprintf(w, "%-9s %s (side %s): %s\n", "error", e.Path, e.Side, e.Error)
+		fmt.Fprintf(bw, "%-9s %s (side %s): %s\n", "error", e.Path, e.Side, e.Error)
 	}
 	c := rep.Counts
 	if rep.Identical() {
-		fmt.Fprintf(w, "Identical: %d entries (%s and %s).\n", c.Entries, rep.A, rep.B)
-		return
+		fmt.Fprintf(bw, "Identical: %d entries (%s and %s).\n", c.Entries, rep.A, rep.B)
+	} else {
+		fmt.Fprintf(bw, "%d missing, %d extra, %d modified, %d metadata, %d errors; %d of %d entries identical (score %.2f).\n",
+			c.Missing, c.Extra, c.Modified, c.Metadata, c.Errors, c.Identical, c.Entries, rep.Score)
 	}
-	fmt.Fprintf(w, "%d missing, %d extra, %d modified, %d metadata, %d errors; %d of %d entries identical (score %.2f).\n",
-		c.Missing, c.Extra, c.Modified, c.Metadata, c.Errors, c.Identical, c.Entries, rep.Score)
+	return bw.Flush()
+}
+
+// padTag appends tag left-aligned in 9 columns and a space, as "%-9s ".
+func padTag(b []byte, tag string) []byte {
+	b = append(b, tag...)
+	for n := len(tag); n < 9; n++ {
+		b = append(b, ' ')
+	}
+	return append(b, ' ')
 }
