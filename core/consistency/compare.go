@@ -93,6 +93,7 @@ func (c *comparer) dir(ctx context.Context, rel string, ea, eb []content.Entry) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	c.reserveOnlyIn(rel, ea, eb)
 	firstMissing, firstExtra := len(c.rep.Missing), len(c.rep.Extra)
 	i, j := 0, 0
 	for i < len(ea) || j < len(eb) {
@@ -134,6 +135,49 @@ func (c *comparer) onlyIn(ctx context.Context, t Tree, otherErr map[string]bool,
 	return walk(ctx, t, p, func(q string, e *content.Entry) {
 		*into = append(*into, entryOf(q, e, sideA))
 	})
+}
+
+// reserveOnlyIn makes room in the report for what the directory rel holds
+// on one side only, subdirectories included where the tree knows their
+// count: a first index reports every entry of A, and growing the lists
+// entry by entry copied them over and over.
+func (c *comparer) reserveOnlyIn(rel string, ea, eb []content.Entry) {
+	below := func(t Tree, e *content.Entry) int {
+		if e.Type != content.TypeDir {
+			return 1
+		}
+		n, _ := t.Count(joinRel(rel, e.Name))
+		return 1 + n
+	}
+	var na, nb int
+	i, j := 0, 0
+	for i < len(ea) || j < len(eb) {
+		switch {
+		case j >= len(eb) || (i < len(ea) && ea[i].Name < eb[j].Name):
+			na += below(c.a, &ea[i])
+			i++
+		case i >= len(ea) || eb[j].Name < ea[i].Name:
+			nb += below(c.b, &eb[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	reserve(&c.rep.Missing, na)
+	reserve(&c.rep.Extra, nb)
+}
+
+// reserve makes room for n more entries. Capacity at least doubles, so
+// many directories reserving a few each still copy the list only a few
+// times.
+func reserve(s *[]Entry, n int) {
+	if cap(*s)-len(*s) >= n {
+		return
+	}
+	grown := make([]Entry, len(*s), max(2*cap(*s), len(*s)+n))
+	copy(grown, *s)
+	*s = grown
 }
 
 // walk visits everything below the directory rel of t, parents first.
