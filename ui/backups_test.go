@@ -23,7 +23,9 @@ import (
 // waitUI polls cond on the UI side until it holds, or fails the test.
 func waitUI(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	// Generous: CI runs every package's tests at once under -race on two
+	// cores. This bounds a hang; it is not a timing assertion.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var ok bool
 		uiDo(func() { ok = cond() })

@@ -34,9 +34,11 @@ func TestStatsTabShowsTheHistory(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	waitUI(t, "the tasks running", func() bool {
-		r := p.m.get(ids[0])
-		return r != nil && r.state == tasks.Running
+	// The first one is canceled while it runs: wait for the runner to say
+	// so (the page's own view follows its events and is checked below).
+	waitUI(t, "the first task running", func() bool {
+		tk, err := eng.Tasks.Get(ids[0])
+		return err == nil && tk.State == tasks.Running
 	})
 	if _, err := eng.Tasks.Cancel(ids[0]); err != nil {
 		t.Fatal(err)

@@ -239,12 +239,20 @@ func (p *tasksPage) flush() {
 			resort = true
 		}
 		changed = append(changed, id)
-		if now := p.m.get(id); now != nil && wasLive && !now.live() {
+		now := p.m.get(id)
+		switch {
+		case now == nil || now.live():
+		case wasLive:
 			ended = true
 			if now.job != "" {
 				jobsChanged = true
 			}
 			p.taskEnded(now)
+		case prev == nil:
+			// A task that ran and ended between two batches still counts
+			// in the statistics (it is not announced: nobody saw it run).
+			ended = true
+			jobsChanged = jobsChanged || now.job != ""
 		}
 	}
 	if resort {
