@@ -249,10 +249,12 @@ func (p *tasksPage) flush() {
 			}
 			p.taskEnded(now)
 		case prev == nil:
-			// A task that ran and ended between two batches still counts
-			// in the statistics (it is not announced: nobody saw it run).
+			// A task that ran and ended between two batches: it just
+			// ended (a reload reads the list, not events), so it counts
+			// and is announced like one seen running.
 			ended = true
 			jobsChanged = jobsChanged || now.job != ""
+			p.taskEnded(now)
 		}
 	}
 	if resort {

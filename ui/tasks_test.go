@@ -131,7 +131,7 @@ func tapButton(t *testing.T, w fyne.Window, text string) {
 	if found == nil {
 		t.Fatalf("no %q button in a dialog", text)
 	}
-	test.Tap(found)
+	uiDo(func() { test.Tap(found) })
 }
 
 func initRepo(t *testing.T, eng *engine.Engine, dir, name, password string) {
