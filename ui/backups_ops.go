@@ -2,9 +2,7 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,30 +16,6 @@ import (
 // The Backups page talks to the engine only through these calls. Each
 // one blocks, so it runs in a goroutine; its answer comes back to the UI
 // thread through p.do. Nothing here touches a widget.
-
-// bkCall runs one backup operation in the engine and decodes its data
-// into out. A password, when given, travels as the request's secret. The
-// exit code is returned with the engine's error, if any.
-func (p *backupsPage) bkCall(ctx context.Context, op string, args any, password string, sink control.Sink, out any) (int, error) {
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return control.ExitError, err
-	}
-	req := control.Request{Op: op, Args: raw}
-	if password != "" {
-		req.Secrets = map[string]string{backup.SecretPassword: password}
-	}
-	res := p.s.eng.Dispatch(ctx, req, sink)
-	if err := res.Err(); err != nil {
-		return res.Exit, err
-	}
-	if out != nil && len(res.Data) > 0 {
-		if err := json.Unmarshal(res.Data, out); err != nil {
-			return control.ExitError, fmt.Errorf("%s: unexpected answer from the engine: %w", op, err)
-		}
-	}
-	return res.Exit, nil
-}
 
 // bkSink hands progress to a function; log lines are not shown.
 type bkSink func(control.Progress)
@@ -65,7 +39,7 @@ func (p *backupsPage) loadRepos() {
 	p.reposReady = ready
 	go func() {
 		var a reposAnswer
-		_, a.err = p.bkCall(context.Background(), backup.OpRepos, struct{}{}, "", nil, &a.repos)
+		_, a.err = p.s.engineCall(context.Background(), backup.OpRepos, struct{}{}, "", nil, &a.repos)
 		ready <- a
 		p.do(func() {
 			if p.reposReady == ready {
@@ -106,7 +80,7 @@ func (p *backupsPage) loadSnapshots(name string, then func()) {
 	pw := p.passwords[name]
 	go func() {
 		var snaps []backup.SnapshotInfo
-		_, err := p.bkCall(context.Background(), backup.OpSnapshots, backup.SnapshotsArgs{RepoArgs: backup.RepoArgs{Repo: name}}, pw, nil, &snaps)
+		_, err := p.s.engineCall(context.Background(), backup.OpSnapshots, backup.SnapshotsArgs{RepoArgs: backup.RepoArgs{Repo: name}}, pw, nil, &snaps)
 		p.do(func() {
 			if p.stat(name).gen != gen {
 				return // a newer answer is on its way
@@ -130,7 +104,7 @@ func (p *backupsPage) unlock(name, password string, then func()) {
 	p.refreshRepos()
 	go func() {
 		var snaps []backup.SnapshotInfo
-		_, err := p.bkCall(context.Background(), backup.OpSnapshots, backup.SnapshotsArgs{RepoArgs: backup.RepoArgs{Repo: name}}, password, nil, &snaps)
+		_, err := p.s.engineCall(context.Background(), backup.OpSnapshots, backup.SnapshotsArgs{RepoArgs: backup.RepoArgs{Repo: name}}, password, nil, &snaps)
 		p.do(func() {
 			if p.stat(name).gen != gen {
 				return
@@ -166,7 +140,7 @@ func (p *backupsPage) addRepository(dir, name, password string, remember bool, d
 	go func() {
 		args := backup.InitArgs{RepoArgs: backup.RepoArgs{Repo: dir, RepoAbs: abs}, Name: name, Remember: remember}
 		var res backup.InitResult
-		_, err := p.bkCall(context.Background(), backup.OpInit, args, password, nil, &res)
+		_, err := p.s.engineCall(context.Background(), backup.OpInit, args, password, nil, &res)
 		p.do(func() {
 			if err == nil {
 				// Kept for this session, so a password that is not
@@ -229,7 +203,7 @@ func (p *backupsPage) startBackup(folder, repoName string) {
 	go func() {
 		args := backup.BackupArgs{RepoArgs: backup.RepoArgs{Repo: repoName}, Paths: []string{folder}}
 		var sum backup.BackupSummary
-		exit, err := p.bkCall(ctx, backup.OpBackup, args, pw, sink, &sum)
+		exit, err := p.s.engineCall(ctx, backup.OpBackup, args, pw, sink, &sum)
 		cancelled := ctx.Err() != nil
 		cancel()
 		p.do(func() {
@@ -265,7 +239,7 @@ func (p *backupsPage) startRestore(ctx context.Context, repoName string, args ba
 	})
 	go func() {
 		var sum backup.RestoreSummary
-		exit, err := p.bkCall(ctx, backup.OpRestore, args, pw, sink, &sum)
+		exit, err := p.s.engineCall(ctx, backup.OpRestore, args, pw, sink, &sum)
 		if err != nil && ctx.Err() != nil {
 			err = errors.New("the restore was cancelled; files already written were kept")
 		}
@@ -288,7 +262,7 @@ func (p *backupsPage) loadHealth(name string) {
 	pw := p.passwords[name]
 	go func() {
 		var h backup.RepoStats
-		_, err := p.bkCall(context.Background(), backup.OpStats, backup.RepoArgs{Repo: name}, pw, nil, &h)
+		_, err := p.s.engineCall(context.Background(), backup.OpStats, backup.RepoArgs{Repo: name}, pw, nil, &h)
 		p.do(func() {
 			if p.stats[name] != st || st.healthGen != gen {
 				return // forgotten, or a newer answer is on its way
@@ -320,7 +294,7 @@ func (p *backupsPage) startCheck(ctx context.Context, repoName string, readData 
 	})
 	go func() {
 		var res backup.CheckResult
-		exit, err := p.bkCall(ctx, backup.OpCheck, args, pw, sink, &res)
+		exit, err := p.s.engineCall(ctx, backup.OpCheck, args, pw, sink, &res)
 		if err != nil && ctx.Err() != nil {
 			err = errors.New("the check was cancelled before it finished")
 		}
@@ -341,7 +315,7 @@ func (p *backupsPage) loadDir(dir string) {
 	gen, repoName, snap, pw := p.browseGen, p.selected, p.browse.ID, p.passwords[p.selected]
 	go func() {
 		var res backup.LsResult
-		_, err := p.bkCall(context.Background(), backup.OpLs, backup.LsArgs{RepoArgs: backup.RepoArgs{Repo: repoName}, Snapshot: snap, Path: dir}, pw, nil, &res)
+		_, err := p.s.engineCall(context.Background(), backup.OpLs, backup.LsArgs{RepoArgs: backup.RepoArgs{Repo: repoName}, Snapshot: snap, Path: dir}, pw, nil, &res)
 		p.do(func() {
 			if gen != p.browseGen {
 				return // another snapshot is shown now

@@ -249,7 +249,7 @@ func (f *compareForm) loadSnapshots() {
 	pw := p.passwords[name]
 	go func() {
 		var snaps []backup.SnapshotInfo
-		_, err := p.cnCall(context.Background(), backup.OpSnapshots, backup.SnapshotsArgs{RepoArgs: backup.RepoArgs{Repo: name}}, pw, nil, &snaps)
+		_, err := p.s.engineCall(context.Background(), backup.OpSnapshots, backup.SnapshotsArgs{RepoArgs: backup.RepoArgs{Repo: name}}, pw, nil, &snaps)
 		p.do(func() {
 			if gen != f.gen {
 				return

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -17,30 +16,6 @@ import (
 // The Consistency page talks to the engine only through these calls. Each
 // one blocks, so it runs in a goroutine; its answer comes back to the UI
 // thread through p.do. Nothing here touches a widget.
-
-// cnCall runs one operation in the engine and decodes its data into out.
-// A password, when given, travels as the request's secret. The exit code
-// is returned with the engine's error, if any.
-func (p *consistencyPage) cnCall(ctx context.Context, op string, args any, password string, sink control.Sink, out any) (int, error) {
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return control.ExitError, err
-	}
-	req := control.Request{Op: op, Args: raw}
-	if password != "" {
-		req.Secrets = map[string]string{backup.SecretPassword: password}
-	}
-	res := p.s.eng.Dispatch(ctx, req, sink)
-	if err := res.Err(); err != nil {
-		return res.Exit, err
-	}
-	if out != nil && len(res.Data) > 0 {
-		if err := json.Unmarshal(res.Data, out); err != nil {
-			return control.ExitError, fmt.Errorf("%s: unexpected answer from the engine: %w", op, err)
-		}
-	}
-	return res.Exit, nil
-}
 
 // cnFolders is the engine's answer to watch.list and consistency.checks.
 type cnFolders struct {
@@ -63,9 +38,9 @@ func (p *consistencyPage) loadFolders() {
 	p.ready = ready
 	go func() {
 		var a cnFolders
-		_, a.err = p.cnCall(context.Background(), watch.OpList, struct{}{}, "", nil, &a.folders)
+		_, a.err = p.s.engineCall(context.Background(), watch.OpList, struct{}{}, "", nil, &a.folders)
 		if a.err == nil {
-			_, a.err = p.cnCall(context.Background(), consistency.OpChecks, struct{}{}, "", nil, &a.checks)
+			_, a.err = p.s.engineCall(context.Background(), consistency.OpChecks, struct{}{}, "", nil, &a.checks)
 		}
 		ready <- a
 		p.do(func() {
@@ -123,7 +98,7 @@ func (p *consistencyPage) loadRepos() {
 	p.reposAsked = time.Now()
 	go func() {
 		var repos []backup.RepoInfo
-		_, err := p.cnCall(context.Background(), backup.OpRepos, struct{}{}, "", nil, &repos)
+		_, err := p.s.engineCall(context.Background(), backup.OpRepos, struct{}{}, "", nil, &repos)
 		if err != nil {
 			return // the dialogs ask again when opened
 		}
@@ -136,7 +111,7 @@ func (p *consistencyPage) loadRepos() {
 func (p *consistencyPage) addFolder(path string, done func(error)) {
 	go func() {
 		var info watch.FolderInfo
-		_, err := p.cnCall(context.Background(), watch.OpAdd, watch.Args{Path: path}, "", nil, &info)
+		_, err := p.s.engineCall(context.Background(), watch.OpAdd, watch.Args{Path: path}, "", nil, &info)
 		p.do(func() {
 			if err == nil {
 				p.selected = info.Path
@@ -154,7 +129,7 @@ func (p *consistencyPage) addFolder(path string, done func(error)) {
 // removeFolder stops watching a folder; its files are not touched.
 func (p *consistencyPage) removeFolder(path string, done func(error)) {
 	go func() {
-		_, err := p.cnCall(context.Background(), watch.OpRemove, watch.Args{Path: path}, "", nil, nil)
+		_, err := p.s.engineCall(context.Background(), watch.OpRemove, watch.Args{Path: path}, "", nil, nil)
 		p.do(func() {
 			if err == nil {
 				delete(p.results, path)
@@ -236,7 +211,7 @@ func (p *consistencyPage) verify(folder, repoName string, deep bool) {
 	p.selected = folder
 	p.start(folder, title, func(ctx context.Context, sink control.Sink) error {
 		var err error
-		exit, err = p.cnCall(ctx, consistency.OpVerify, args, pw, sink, &v)
+		exit, err = p.s.engineCall(ctx, consistency.OpVerify, args, pw, sink, &v)
 		return err
 	}, func(err error, cancelled bool) {
 		prev := p.results[folder]
@@ -263,7 +238,7 @@ func (p *consistencyPage) compare(folder, other, repoName string) {
 	p.selected = folder
 	p.start(folder, "Comparing "+folder+" with "+cnOperand(other), func(ctx context.Context, sink control.Sink) error {
 		var err error
-		exit, err = p.cnCall(ctx, consistency.OpCompare, args, pw, sink, &rep)
+		exit, err = p.s.engineCall(ctx, consistency.OpCompare, args, pw, sink, &rep)
 		return err
 	}, func(err error, cancelled bool) {
 		r := &cnResult{folder: folder, kind: "compare", other: other, repo: repoName, at: time.Now(), exit: exit, err: err}
@@ -282,7 +257,7 @@ func (p *consistencyPage) planRepair(ctx context.Context, args consistency.Repai
 	pw := p.passwords[args.Repo]
 	go func() {
 		var res consistency.RepairResult
-		_, err := p.cnCall(ctx, consistency.OpRepair, args, pw, nil, &res)
+		_, err := p.s.engineCall(ctx, consistency.OpRepair, args, pw, nil, &res)
 		p.do(func() { done(res, err) })
 	}()
 }
@@ -294,7 +269,7 @@ func (p *consistencyPage) applyRepair(args consistency.RepairArgs, deep bool) {
 	pw := p.passwords[args.Repo]
 	var res consistency.RepairResult
 	p.start(args.Folder, "Repairing "+args.Folder, func(ctx context.Context, sink control.Sink) error {
-		_, err := p.cnCall(ctx, consistency.OpRepair, args, pw, sink, &res)
+		_, err := p.s.engineCall(ctx, consistency.OpRepair, args, pw, sink, &res)
 		return err
 	}, func(err error, cancelled bool) {
 		r := p.results[args.Folder]
@@ -365,7 +340,7 @@ func cnFailedSteps(steps []consistency.PlanStep) string {
 func (p *consistencyPage) undoRepair(id string, done func(consistency.UndoResult, error)) {
 	go func() {
 		var res consistency.UndoResult
-		_, err := p.cnCall(context.Background(), consistency.OpRepairUndo, consistency.UndoArgs{ID: id}, "", nil, &res)
+		_, err := p.s.engineCall(context.Background(), consistency.OpRepairUndo, consistency.UndoArgs{ID: id}, "", nil, &res)
 		p.do(func() {
 			for _, r := range p.results {
 				if r.repair != nil && r.repair.ID == id && err == nil {

@@ -86,14 +86,14 @@ func (t *trashView) load() {
 	p := t.p
 	go func() {
 		var list []consistency.TrashEntry
-		_, err := p.cnCall(context.Background(), consistency.OpTrashList, struct{}{}, "", nil, &list)
+		_, err := p.s.engineCall(context.Background(), consistency.OpTrashList, struct{}{}, "", nil, &list)
 		var out []consistency.TrashDetail
 		for _, e := range list {
 			if err != nil {
 				break
 			}
 			var d consistency.TrashDetail
-			if _, derr := p.cnCall(context.Background(), consistency.OpTrashShow, consistency.UndoArgs{ID: e.ID}, "", nil, &d); derr != nil {
+			if _, derr := p.s.engineCall(context.Background(), consistency.OpTrashShow, consistency.UndoArgs{ID: e.ID}, "", nil, &d); derr != nil {
 				d = consistency.TrashDetail{TrashEntry: e} // listed without its files
 			}
 			out = append(out, d)
@@ -313,7 +313,7 @@ func (t *trashView) restore(id string, done func(consistency.UndoResult, error))
 	}
 	go func() {
 		var res consistency.UndoResult
-		_, err := p.cnCall(context.Background(), consistency.OpTrashRestore, consistency.TrashRestoreArgs{ID: id}, "", nil, &res)
+		_, err := p.s.engineCall(context.Background(), consistency.OpTrashRestore, consistency.TrashRestoreArgs{ID: id}, "", nil, &res)
 		p.do(func() { finish(res, err) })
 	}()
 }
@@ -374,7 +374,7 @@ func (t *trashView) empty(age string, done func(consistency.TrashEmptyResult, er
 	p := t.p
 	go func() {
 		var res consistency.TrashEmptyResult
-		_, err := p.cnCall(context.Background(), consistency.OpTrashEmpty, consistency.TrashEmptyArgs{OlderThan: age}, "", nil, &res)
+		_, err := p.s.engineCall(context.Background(), consistency.OpTrashEmpty, consistency.TrashEmptyArgs{OlderThan: age}, "", nil, &res)
 		p.do(func() {
 			if done != nil {
 				done(res, err)

@@ -25,7 +25,7 @@ var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 // ErrBadID marks text that is not a valid device ID.
 var ErrBadID = errors.New("not a valid device ID")
 
-// String is the ID as people see it: XXXXXXX-XXXXXXX-… (8 groups of 7).
+// String is the ID as people see it: 8 dash-separated groups of 7 characters.
 func (id DeviceID) String() string {
 	s := id.compact()
 	var b strings.Builder
