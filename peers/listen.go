@@ -37,12 +37,12 @@ func (s *Service) SetListen(addr string) error {
 		s.log.Info("no longer accepting peers")
 		return nil
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := s.listen(addr)
 	if err != nil {
 		err = fmt.Errorf("listen for peers on %s: %w", addr, err)
 		s.opts.Listen = old
 		if oldAddr != "" {
-			if back, err2 := net.Listen("tcp", oldAddr); err2 == nil {
+			if back, err2 := s.listen(oldAddr); err2 == nil {
 				s.serveLocked(back)
 			} else {
 				s.log.Error("listen for peers again on the old address", "addr", oldAddr, "err", err2)
@@ -52,6 +52,19 @@ func (s *Service) SetListen(addr string) error {
 	}
 	s.serveLocked(ln)
 	return nil
+}
+
+// listen opens a TCP listener on addr, its connections wrapped by
+// Options.WrapConn when one is set.
+func (s *Service) listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.WrapConn != nil {
+		ln = wrapListener{ln, s.opts.WrapConn}
+	}
+	return ln, nil
 }
 
 // closeListenerLocked stops accepting peers. Connections taken over by

@@ -2,7 +2,9 @@ package peers
 
 import (
 	"context"
+	"net"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,9 +13,18 @@ import (
 
 // TestSetListenStopsAndStartsAccepting turns a running service's listener
 // off (invites are refused, the paired peer stays connected) and on again
-// on another port, where a new device can pair.
+// on another port, where a new device can pair; connections accepted there
+// still pass through Options.WrapConn.
 func TestSetListenStopsAndStartsAccepting(t *testing.T) {
 	a, b, c := newNode(t, "a"), newNode(t, "b"), newNode(t, "c")
+	var wrappedMu sync.Mutex
+	var wrapped []string // the local address of every connection a wrapped
+	a.svc.opts.WrapConn = func(conn net.Conn) net.Conn {
+		wrappedMu.Lock()
+		wrapped = append(wrapped, conn.LocalAddr().String())
+		wrappedMu.Unlock()
+		return conn
+	}
 	a.start(t)
 	b.start(t)
 	c.start(t)
@@ -47,6 +58,11 @@ func TestSetListenStopsAndStartsAccepting(t *testing.T) {
 	if !online(a, c) {
 		t.Error("c did not connect to the new listener")
 	}
+	wrappedMu.Lock()
+	if !slices.Contains(wrapped, second[0]) {
+		t.Errorf("no connection accepted on the new listener %s went through WrapConn (wrapped: %v)", second[0], wrapped)
+	}
+	wrappedMu.Unlock()
 
 	// Listening again where it already listens changes nothing.
 	if err := a.svc.SetListen(second[0]); err != nil {

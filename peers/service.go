@@ -164,12 +164,9 @@ func (s *Service) Start(ctx context.Context) error {
 		return errors.New("peers already started")
 	}
 	if s.opts.Listen != "" {
-		ln, err := net.Listen("tcp", s.opts.Listen)
+		ln, err := s.listen(s.opts.Listen)
 		if err != nil {
 			return fmt.Errorf("listen for peers on %s: %w", s.opts.Listen, err)
-		}
-		if s.opts.WrapConn != nil {
-			ln = wrapListener{ln, s.opts.WrapConn}
 		}
 		s.serveLocked(ln)
 	}
