@@ -41,6 +41,20 @@ type restorer struct {
 
 	filesDone, bytesDone atomic.Int64
 	mu                   sync.Mutex
+	dirsMade             map[string]bool // relative paths known to be directories in the target
+}
+
+// restoreTempPrefix starts the name of a file being restored, renamed to
+// its own name once complete.
+const restoreTempPrefix = ".holdfast-restore-"
+
+// renameIfAbsent renames from to to unless to exists; the check and the
+// rename are two steps, for systems without an atomic no-replace rename.
+func renameIfAbsent(from, to string) error {
+	if _, err := os.Lstat(to); err == nil {
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: fs.ErrExist}
+	}
+	return os.Rename(from, to)
 }
 
 // ResolveSnapshot finds a snapshot by ID, unique ID prefix, or "latest".
@@ -84,7 +98,7 @@ func Restore(ctx context.Context, r *repo.Repository, args RestoreArgs, opts Res
 	if err != nil {
 		return RestoreSummary{}, err
 	}
-	rs := &restorer{repo: r, target: target, opts: opts}
+	rs := &restorer{repo: r, target: target, opts: opts, dirsMade: map[string]bool{}}
 	rs.sum.Snapshot = sn.ID.String()
 	rs.sum.Target = target
 
@@ -217,22 +231,32 @@ func (rs *restorer) dest(rel string) string {
 }
 
 // mkdir creates a directory of the restore (and its parents) without
-// following symlinks that already exist in the target.
+// following symlinks that already exist in the target. Directories it has
+// made or checked once are not looked at again.
 func (rs *restorer) mkdir(rel string) error {
 	if rel == "." {
 		rel = ""
 	}
-	p := rs.target
-	if rel != "" {
-		for _, part := range strings.Split(rel, "/") {
-			p = filepath.Join(p, part)
-			if err := mkdirNoFollow(p); err != nil {
-				return err
-			}
-		}
+	if rs.dirsMade[rel] {
 		return nil
 	}
-	return os.MkdirAll(p, 0o700)
+	if rel == "" {
+		if err := os.MkdirAll(rs.target, 0o700); err != nil {
+			return err
+		}
+		rs.dirsMade[rel] = true
+		return nil
+	}
+	if parent := path.Dir(rel); parent != "." {
+		if err := rs.mkdir(parent); err != nil {
+			return err
+		}
+	}
+	if err := mkdirNoFollow(rs.dest(rel)); err != nil {
+		return err
+	}
+	rs.dirsMade[rel] = true
+	return nil
 }
 
 func mkdirNoFollow(p string) error {
@@ -366,16 +390,11 @@ func (rs *restorer) startFile(ctx context.Context, it restoreItem) (*restoreFile
 		rs.conflict(it.rel, "exists with different content; left alone")
 		return nil, nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".holdfast-restore-")
+	// Chunks are written at their offsets, so the file reaches its size
+	// with the last byte of its last chunk: no truncate beforehand.
+	tmp, err := createRestoreTemp(filepath.Dir(p))
 	if err != nil {
 		return nil, fmt.Errorf("restore %s: %w", it.rel, err)
-	}
-	if it.node.Size > 0 {
-		if err := tmp.Truncate(it.node.Size); err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			return nil, fmt.Errorf("restore %s: %w", it.rel, err)
-		}
 	}
 	f := &restoreFile{item: it, path: p, tmp: tmp}
 	f.remaining.Store(int32(len(it.node.Chunks)))
@@ -439,8 +458,12 @@ func (rs *restorer) finishFile(ctx context.Context, f *restoreFile, verify bool)
 		os.Remove(f.tmp.Name())
 		return fmt.Errorf("restore %s: %w", it.rel, err)
 	}
-	if err := os.Rename(f.tmp.Name(), f.path); err != nil {
+	if err := renameNoReplace(f.tmp.Name(), f.path); err != nil {
 		os.Remove(f.tmp.Name())
+		if errors.Is(err, fs.ErrExist) {
+			rs.conflict(it.rel, "appeared in the target during the restore; left alone")
+			return nil
+		}
 		return fmt.Errorf("restore %s: %w", it.rel, err)
 	}
 	mt := time.Unix(0, it.node.ModTime)
