@@ -151,6 +151,10 @@ func (c *Chunker) Reset(r io.Reader) {
 // since NewChunker; callers reuse it for the next stream.
 func (c *Chunker) Buffer() []byte { return c.buf }
 
+// Drained reports whether the stream has ended and every byte of it has
+// been returned in a chunk: the next call to Next returns io.EOF.
+func (c *Chunker) Drained() bool { return c.start == c.end && c.eof && c.err == nil }
+
 // Next returns the next chunk, or io.EOF after the last one. A read error
 // is returned after the chunks that could be cut before it; it does not
 // yield a final short chunk.

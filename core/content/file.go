@@ -66,6 +66,7 @@ func hashReader(ctx context.Context, r io.Reader, buf []byte, onChunk func(Chunk
 	var d FileDigest
 	c := NewChunker(r, buf)
 	file := blake3.New()
+	whole := false // the file is one chunk, hashed once
 	for {
 		if err := ctx.Err(); err != nil {
 			return FileDigest{}, c.Buffer(), err
@@ -78,7 +79,13 @@ func hashReader(ctx context.Context, r io.Reader, buf []byte, onChunk func(Chunk
 			return FileDigest{}, c.Buffer(), err
 		}
 		sum := Hash(blake3.Sum256(ch.Data))
-		_, _ = file.Write(ch.Data)
+		if len(d.Chunks) == 0 && c.Drained() {
+			// The whole file is this one chunk: its hash is the file's,
+			// no need to hash the bytes a second time.
+			whole = true
+		} else {
+			_, _ = file.Write(ch.Data)
+		}
 		d.Size += int64(ch.Length)
 		d.Chunks = append(d.Chunks, ChunkRef{Hash: sum, Length: uint32(ch.Length)})
 		if onChunk != nil {
@@ -87,7 +94,11 @@ func hashReader(ctx context.Context, r io.Reader, buf []byte, onChunk func(Chunk
 			}
 		}
 	}
-	file.Sum(d.Content[:0])
+	if whole {
+		d.Content = d.Chunks[0].Hash
+	} else {
+		file.Sum(d.Content[:0])
+	}
 	return d, c.Buffer(), nil
 }
 
