@@ -154,7 +154,8 @@ type Packer struct {
 	h       *blake3.Hasher
 	size    int
 	scratch []byte
-	err     error // a failed write: the Packer can only be aborted
+	wbuf    []byte // small blobs gather here before one write to f
+	err     error  // a failed write: the Packer can only be aborted
 	blobs   []BlobInfo
 	done    bool
 }
@@ -249,8 +250,48 @@ func (p *Packer) add(t BlobType, plain [32]byte, data []byte, verify bool) (stor
 	return n, nil
 }
 
-// write appends b to the pack file, creating it on first use.
+// packWriteBuffer is how many bytes of small blobs a Packer gathers before
+// writing them to its file: a backup of many small files would otherwise
+// make one write syscall per blob.
+const packWriteBuffer = 256 << 10
+
+// write appends b to the pack, creating the file on first use. Blobs
+// smaller than the write buffer are gathered there; flush writes them.
 func (p *Packer) write(b []byte) error {
+	if p.err != nil {
+		return p.err
+	}
+	p.h.Write(b)
+	p.size += len(b)
+	if len(p.wbuf)+len(b) <= packWriteBuffer {
+		if p.wbuf == nil {
+			p.wbuf = make([]byte, 0, packWriteBuffer)
+		}
+		p.wbuf = append(p.wbuf, b...)
+		return nil
+	}
+	if err := p.flush(); err != nil {
+		return err
+	}
+	if len(b) < packWriteBuffer {
+		p.wbuf = append(p.wbuf, b...)
+		return nil
+	}
+	return p.writeFile(b)
+}
+
+// flush writes the gathered blobs to the pack file.
+func (p *Packer) flush() error {
+	if len(p.wbuf) == 0 {
+		return nil
+	}
+	err := p.writeFile(p.wbuf)
+	p.wbuf = p.wbuf[:0]
+	return err
+}
+
+// writeFile appends b to the pack file, creating it on first use.
+func (p *Packer) writeFile(b []byte) error {
 	if p.f == nil {
 		f, err := os.CreateTemp(filepath.Join(p.r.dir, dataDir), tmpPrefix+"pack-*")
 		if err != nil {
@@ -263,8 +304,6 @@ func (p *Packer) write(b []byte) error {
 		p.err = fmt.Errorf("packer: write pack: %w", err)
 		return p.err
 	}
-	p.h.Write(b)
-	p.size += len(b)
 	return nil
 }
 
@@ -307,6 +346,9 @@ func (p *Packer) Finish(ctx context.Context) (PackInfo, error) {
 	tail := p.r.aead.Seal(p.scratch[:0], hdr, []byte(adPackHeader))
 	tail = binary.LittleEndian.AppendUint32(tail, uint32(len(tail)))
 	if err := p.write(tail); err != nil {
+		return fail(err)
+	}
+	if err := p.flush(); err != nil {
 		return fail(err)
 	}
 	var id ID
@@ -364,6 +406,7 @@ func (p *Packer) recycle() {
 		os.Remove(name)
 		p.f = nil
 	}
+	p.wbuf = nil
 	if p.scratch != nil && cap(p.scratch) <= maxPooledScratch {
 		b := p.scratch[:0]
 		scratchPool.Put(&b)
