@@ -10,19 +10,25 @@ import (
 	"context"
 	"time"
 
+	"github.com/holdfast/holdfast/core/alerts"
 	"github.com/holdfast/holdfast/peers/trust"
 )
 
 // alRemoteRefresh is how often a peer's alerts are read again.
 const alRemoteRefresh = 10 * time.Second
 
-// remoteExtras completes an answer: this device's rules, or what the
-// peer grants this device. It runs in the load's goroutine.
+// remoteExtras completes an answer: the device's rules (a peer's, so its
+// alert values show in their units) and what a peer grants this device.
+// It runs in the load's goroutine.
 func (p *alertsPage) remoteExtras(t target, a *alertsAnswer) {
 	if t.local() {
 		a.rules = p.s.eng.Alerts.Rules()
 		return
 	}
+	var rules []alerts.Rule
+	if err := p.alCallOn(t, alerts.OpRules, nil, &rules); err == nil {
+		a.rules = rules
+	} // a peer of an older version has no alerts.rules: plain numbers
 	if g, err := p.s.eng.Peers.Granted(context.Background(), t.id); err == nil {
 		p.do(func() { p.s.dev.setGranted(t.id, g) })
 	}

@@ -271,6 +271,20 @@ func TestObserveOnlyPeersAlertHasNoAck(t *testing.T) {
 		got := texts(s.Window().Content())
 		return strings.Contains(got, "Alerts — nas") && strings.Contains(got, "Backup of photos failed on nas")
 	})
+	// nas's rules came along (alerts.rules, an observe operation), so its
+	// metric alerts show their values in the rules' units.
+	want := nas.Alerts.Rules()
+	if len(want) == 0 {
+		t.Fatal("nas has no alert rules to send")
+	}
+	waitUI(t, "nas's alert rules", func() bool {
+		for _, p := range s.pages {
+			if ap, ok := p.ref.(*alertsPage); ok && len(ap.rules) == len(want) && ap.rule(want[0].Name) != nil {
+				return ap.rule(want[0].Name).Metric == want[0].Metric
+			}
+		}
+		return false
+	})
 	uiDo(func() {
 		if b := findButton(s.Window().Content(), "Acknowledge"); b != nil {
 			t.Error("an observe-only peer's alert offers Acknowledge")

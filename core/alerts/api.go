@@ -13,6 +13,9 @@ const (
 	OpList    = "alerts.list"
 	OpAck     = "alerts.ack"
 	OpSilence = "alerts.silence"
+	// OpRules lists the metric rules, so a paired desktop shows a peer's
+	// alert values in the units of the rules that raised them.
+	OpRules = "alerts.rules"
 )
 
 // ListArgs select alerts: active ones, or with All the history too.
@@ -43,6 +46,9 @@ func (s *Service) Register(r interface {
 			out = []Alert{}
 		}
 		return out, nil
+	})
+	r.Handle(OpRules, func(ctx context.Context, c *control.Call) (any, error) {
+		return s.Rules(), nil
 	})
 	r.Handle(OpAck, func(ctx context.Context, c *control.Call) (any, error) {
 		var args IDArgs

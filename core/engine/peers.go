@@ -19,6 +19,7 @@ var PeerOps = map[string]trust.Permission{
 	monitor.OpQuery:     trust.Observe,
 	monitor.OpProcesses: trust.Observe,
 	alerts.OpList:       trust.Observe,
+	alerts.OpRules:      trust.Observe,
 	tasks.OpList:        trust.Observe,
 	tasks.OpShow:        trust.Observe,
 	tasks.OpStats:       trust.Observe,
