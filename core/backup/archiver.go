@@ -580,7 +580,7 @@ func (a *archiver) readFile(ctx context.Context, job *fileJob, blobs chan<- blob
 	a.setCurrent(job.rel)
 	for attempt := 0; ; attempt++ {
 		var done int64
-		d, err := content.HashFile(ctx, job.path, buf, func(c content.Chunk, h content.Hash) error {
+		d, _, after, _, err := content.HashFileMeta(ctx, job.path, buf, func(c content.Chunk, h content.Hash) error {
 			if err := tasks.Checkpoint(ctx); err != nil { // a paused task holds here
 				return err
 			}
@@ -618,17 +618,14 @@ func (a *archiver) readFile(ctx context.Context, job *fileJob, blobs chan<- blob
 			a.filesDone.Add(1)
 			return nil
 		}
-		fi, err := os.Lstat(job.path)
-		after := job.meta
-		if err == nil {
-			after = content.StatMeta(fi)
-		}
-		if err == nil && after.Size == d.Size && after.ModTime == job.meta.ModTime && after.CTime == job.meta.CTime {
+		// The file as fstat saw it after the read must still be the one
+		// the walk found.
+		if after.Size == d.Size && after.ModTime == job.meta.ModTime && after.CTime == job.meta.CTime {
 			job.node.Content, job.node.Chunks, job.node.Size = d.Content, d.Chunks, d.Size
 			a.filesDone.Add(1)
 			return nil
 		}
-		if attempt == 0 && err == nil {
+		if attempt == 0 {
 			a.bytesDone.Add(-done)
 			job.meta = after
 			job.node.ModTime, job.node.CTime, job.node.Size = after.ModTime, after.CTime, after.Size

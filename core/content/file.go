@@ -55,6 +55,49 @@ func HashFile(ctx context.Context, path string, buf []byte, onChunk func(Chunk, 
 	return d, nil
 }
 
+// HashFileMeta is HashFile for a file found by a walk: it does not follow
+// a symbolic link at path, and it also returns the file's metadata as
+// fstat saw it just before and just after the read, so the caller can
+// tell whether the file changed while it was read (compare them with
+// each other or with the walk's lstat). Files shorter than MinSize — one
+// chunk — take the short way on Linux: bare open, fstat, read, fstat and
+// close, no os.File. buf is the reading buffer and is returned for reuse,
+// possibly grown.
+func HashFileMeta(ctx context.Context, path string, buf []byte, onChunk func(Chunk, Hash) error) (d FileDigest, before, after FileMeta, _ []byte, err error) {
+	if err := ctx.Err(); err != nil {
+		return d, before, after, buf, err
+	}
+	d, before, after, buf, ok, err := hashSmallFile(path, buf)
+	if err != nil {
+		return FileDigest{}, before, after, buf, err
+	}
+	if ok {
+		if onChunk != nil && d.Size > 0 {
+			if err := onChunk(Chunk{Length: int(d.Size), Data: buf[:d.Size:d.Size]}, d.Content); err != nil {
+				return FileDigest{}, before, after, buf, err
+			}
+		}
+		return d, before, after, buf, nil
+	}
+	f, fi, err := openRegular(path, false)
+	if err != nil {
+		return FileDigest{}, before, after, buf, err
+	}
+	defer f.Close()
+	before = StatMeta(fi)
+	if len(buf) == 0 {
+		buf = make([]byte, BufSizeFor(fi.Size()))
+	}
+	d, buf, err = hashReader(ctx, f, buf, onChunk)
+	if err != nil {
+		return FileDigest{}, before, after, buf, fmt.Errorf("hash %s: %w", path, err)
+	}
+	if fi, err = f.Stat(); err != nil {
+		return FileDigest{}, before, after, buf, err
+	}
+	return d, before, StatMeta(fi), buf, nil
+}
+
 // HashReader is HashFile for any stream.
 func HashReader(ctx context.Context, r io.Reader, buf []byte, onChunk func(Chunk, Hash) error) (FileDigest, error) {
 	d, _, err := hashReader(ctx, r, buf, onChunk)

@@ -141,3 +141,75 @@ func BenchmarkBlake3(b *testing.B) {
 		Sum(data)
 	}
 }
+
+// TestHashFileMeta gives HashFile's digest and chunks, with the file's
+// metadata before and after the read equal to an lstat of the unchanged
+// file, on both the short way (below MinSize) and the long one; it
+// refuses a symbolic link and anything not a regular file.
+func TestHashFileMeta(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"small", randBytes(11, 3000)},
+		{"just below min", randBytes(12, MinSize-1)},
+		{"several chunks", randBytes(13, 5<<20+7)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name)
+			writeFile(t, path, tc.data)
+			want, err := HashFile(context.Background(), path, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []ChunkRef
+			var joined []byte
+			d, before, after, _, err := HashFileMeta(context.Background(), path, make([]byte, 10), func(c Chunk, h Hash) error {
+				if h != Sum(c.Data) {
+					t.Errorf("chunk at %d: hash is not the chunk's", c.Offset)
+				}
+				got = append(got, ChunkRef{Hash: h, Length: uint32(c.Length)})
+				joined = append(joined, c.Data...)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Content != want.Content || d.Size != want.Size || len(d.Chunks) != len(want.Chunks) || len(got) != len(want.Chunks) {
+				t.Fatalf("digest %+v (%d chunks seen), want %+v", d, len(got), want)
+			}
+			for i := range got {
+				if got[i] != want.Chunks[i] || d.Chunks[i] != want.Chunks[i] {
+					t.Fatalf("chunk %d differs", i)
+				}
+			}
+			if !bytes.Equal(joined, tc.data) {
+				t.Fatal("the chunks handed out are not the file's bytes")
+			}
+			fi, err := os.Lstat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := StatMeta(fi); before != m || after != m {
+				t.Errorf("meta before %+v, after %+v, want both %+v", before, after, m)
+			}
+		})
+	}
+
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(filepath.Join(dir, "small"), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, _, err := HashFileMeta(context.Background(), link, nil, nil); err == nil {
+		t.Error("a symbolic link was followed")
+	}
+	if _, _, _, _, err := HashFileMeta(context.Background(), dir, nil, nil); err == nil {
+		t.Error("a directory was hashed")
+	}
+	stop := errors.New("stop")
+	if _, _, _, _, err := HashFileMeta(context.Background(), filepath.Join(dir, "small"), nil, func(Chunk, Hash) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("onChunk's error: got %v", err)
+	}
+}
