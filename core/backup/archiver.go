@@ -45,6 +45,8 @@ type BackupOptions struct {
 	// ChunkMemory bounds the bytes of new chunks read but not yet packed
 	// (see chunkBuffers); default DefaultChunkMemory.
 	ChunkMemory int
+
+	beforeRead func(path string) // tests: called before each read of a file
 }
 
 // DefaultChunkMemory lets the readers run ahead of the savers by about
@@ -580,6 +582,9 @@ func (a *archiver) readFile(ctx context.Context, job *fileJob, blobs chan<- blob
 	a.setCurrent(job.rel)
 	for attempt := 0; ; attempt++ {
 		var done int64
+		if a.opts.beforeRead != nil {
+			a.opts.beforeRead(job.path)
+		}
 		d, _, after, _, err := content.HashFileMeta(ctx, job.path, buf, func(c content.Chunk, h content.Hash) error {
 			if err := tasks.Checkpoint(ctx); err != nil { // a paused task holds here
 				return err

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -496,5 +498,60 @@ func TestTwoWritersAtOnce(t *testing.T) {
 			src = srcB
 		}
 		assertSameTree(t, src, filepath.Join(target, name))
+	}
+}
+
+// TestBackupNoticesFilesChangingUnderIt changes a file between the walk
+// and its read, once (it is read again and its new content saved, not
+// reported) and before every read (saved as last read, and reported as
+// changed while being read).
+func TestBackupNoticesFilesChangingUnderIt(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name        string
+		changes     int // how many reads of the file find it changed since the walk or the last read
+		wantChanged bool
+	}{
+		{"changed once", 1, false},
+		{"changing on", 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRepo(t)
+			src := filepath.Join(t.TempDir(), "data")
+			makeTree(t, src)
+			victim := filepath.Join(src, "docs", "notes.md")
+			changes := 0
+			opts := BackupOptions{beforeRead: func(path string) {
+				if path != victim || changes == tc.changes {
+					return
+				}
+				changes++
+				content := fmt.Sprintf("version %d of the notes", changes)
+				if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+					t.Error(err)
+				}
+				// A whole second later, so the mtime moves on any file system.
+				mt := time.Now().Add(time.Duration(changes) * time.Second)
+				if err := os.Chtimes(path, mt, mt); err != nil {
+					t.Error(err)
+				}
+			}}
+			sum, err := Backup(ctx, r, BackupArgs{Paths: []string{src}}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel := "data/docs/notes.md"
+			if got := slices.Contains(sum.Changed, rel); got != tc.wantChanged {
+				t.Errorf("reported changed: %v (%v), want %v", got, sum.Changed, tc.wantChanged)
+			}
+			target := filepath.Join(t.TempDir(), "restore")
+			if _, err := Restore(ctx, r, RestoreArgs{Snapshot: "latest", Target: target}, RestoreOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(target, "data", "docs", "notes.md"))
+			if want := fmt.Sprintf("version %d of the notes", tc.changes); err != nil || string(got) != want {
+				t.Errorf("saved %q (%v), want the last version read, %q", got, err, want)
+			}
+		})
 	}
 }
