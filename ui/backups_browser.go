@@ -120,7 +120,7 @@ func (p *backupsPage) newSnapshotTree() *widget.Tree {
 				icon, size = theme.FolderIcon(), ""
 			case "symlink":
 				icon, size = theme.FileIcon(), ""
-				name += " → " + e.Target
+				name += " (link to " + e.Target + ")"
 			}
 			row.set(icon, name, size, e.ModTime.Local().Format("2 Jan 2006 15:04"))
 		})

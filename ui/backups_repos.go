@@ -344,7 +344,7 @@ func (p *backupsPage) healthWords(info backup.RepoInfo, st *repoStats) (size, ch
 	at, sound := lastCheck(info, st)
 	switch {
 	case at == nil:
-		checked = bkWords{"never checked", widget.LowImportance}
+		checked = bkWords{"never checked", widget.MediumImportance} // low importance is unreadable on the selected row
 	case sound:
 		checked = bkWords{"checked " + bkAgo(*at) + " ago · sound", widget.MediumImportance}
 	default:

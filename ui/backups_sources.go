@@ -66,7 +66,7 @@ func (sec *sourcesSection) update(list []jobs.Info, held bool) {
 			}
 		})
 		edit.Importance = widget.LowImportance
-		text := fmt.Sprintf("%s: %s → %s · %s · next %s · last %s", j.Name, bkPaths(j.Sources), j.Repo, j.Description,
+		text := fmt.Sprintf("%s: %s into %s · %s · next %s · last %s", j.Name, bkPaths(j.Sources), j.Repo, j.Description,
 			jobCell(j, 5, held, now), jobCell(j, 7, held, now))
 		l := widget.NewLabel(text)
 		l.Truncation = fyne.TextTruncateEllipsis

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"path/filepath"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -300,6 +301,21 @@ func (p *consistencyPage) selectFolder(path string) {
 	}
 	p.selected = path
 	p.showResult()
+	p.showLastCompare()
+}
+
+// showLastCompare runs the selected folder's last check again when it was
+// a compare with another folder and this page has no result of it yet:
+// the status line promises the differences on selection, and such a
+// compare (run by the CLI, a job, or before the app started) is cheap and
+// no task. A verify may need a password and reads a snapshot: it waits
+// for Check again.
+func (p *consistencyPage) showLastCompare() {
+	rec, ok := p.checks[p.selected]
+	if !ok || p.results[p.selected] != nil || p.run != nil || rec.Kind == "verify" || !filepath.IsAbs(rec.Against) {
+		return
+	}
+	p.compare(p.selected, rec.Against, "")
 }
 
 // folderInfo returns the watched folder at path.

@@ -182,7 +182,10 @@ func cnStatusLine(folders []watch.FolderInfo, checks map[string]consistency.Chec
 	case len(unavailable) > 0:
 		return statusError, "Cannot read " + bkFirst(unavailable, 3) + " — is the disk there?"
 	case len(drifted) > 0:
-		return statusWarn, bkFirst(drifted, 3) + " differed at the last check — select it to see what"
+		if len(drifted) == 1 {
+			return statusWarn, drifted[0] + " differed at its last check — select it to see what"
+		}
+		return statusWarn, cnAnd(drifted, 3) + " differed at their last checks — select one to see what"
 	case len(scanning) > 0:
 		return statusBusy, "Reading " + bkFirst(scanning, 3) + " for the first time…"
 	case len(never) == len(folders):
@@ -255,11 +258,13 @@ func cnEntryDetail(class string, e consistency.Entry, verify bool) string {
 	for _, ch := range e.Changes {
 		switch {
 		case ch == "size" && e.A != nil && e.B != nil:
-			parts = append(parts, "size "+backup.HumanBytes(e.A.Size)+", now "+backup.HumanBytes(e.B.Size))
+			was, is := cnSizePair(e.A.Size, e.B.Size)
+			parts = append(parts, "size "+was+", now "+is)
 		case ch == "mode" && e.A != nil && e.B != nil:
 			parts = append(parts, "mode "+e.A.Mode+", now "+e.B.Mode)
 		case ch == "mtime" && e.A != nil && e.B != nil:
-			parts = append(parts, "modified "+e.A.ModTime.Local().Format("2 Jan 2006 15:04")+", now "+e.B.ModTime.Local().Format("2 Jan 2006 15:04"))
+			was, is := cnTimePair(e.A.ModTime, e.B.ModTime)
+			parts = append(parts, "modified "+was+", now "+is)
 		case ch == "type" && e.A != nil && e.B != nil:
 			parts = append(parts, e.A.Type+", now a "+e.B.Type)
 		case ch == "content" && !contains(e.Changes, "size"):
@@ -293,4 +298,39 @@ func cnStepWords(steps []consistency.PlanStep) (restore, aside, chmod, replaced 
 		}
 	}
 	return
+}
+
+// cnAnd lists up to n names in words: "a", "a and b", "a, b and c",
+// "a, b, c and 2 more".
+func cnAnd(names []string, n int) string {
+	switch {
+	case len(names) > n:
+		return strings.Join(names[:n], ", ") + fmt.Sprintf(" and %d more", len(names)-n)
+	case len(names) <= 1:
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// cnSizePair writes two sizes that differ so that they read differently:
+// in binary units, or in bytes where the units round them alike.
+func cnSizePair(a, b int64) (string, string) {
+	was, is := backup.HumanBytes(a), backup.HumanBytes(b)
+	if was != is {
+		return was, is
+	}
+	return cnThousands(int(a)) + " bytes", cnThousands(int(b)) + " bytes"
+}
+
+// cnTimePair writes two modification times that differ so that they read
+// differently: to the minute, or to the second (and beyond) where minutes
+// are alike.
+func cnTimePair(a, b time.Time) (string, string) {
+	for _, layout := range []string{"2 Jan 2006 15:04", "2 Jan 2006 15:04:05", "2 Jan 2006 15:04:05.000000000"} {
+		was, is := a.Local().Format(layout), b.Local().Format(layout)
+		if was != is {
+			return was, is
+		}
+	}
+	return a.Local().Format("2 Jan 2006 15:04"), b.Local().Format("2 Jan 2006 15:04")
 }

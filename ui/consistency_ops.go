@@ -91,6 +91,9 @@ func (p *consistencyPage) gotFolders(folders []watch.FolderInfo, checks []consis
 		}
 	}
 	p.refreshAll()
+	if err == nil {
+		p.showLastCompare()
+	}
 }
 
 // loadRepos asks which repositories the home knows, for the dialogs.

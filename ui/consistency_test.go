@@ -19,6 +19,7 @@ import (
 	"github.com/holdfast/holdfast/core/content"
 	"github.com/holdfast/holdfast/core/control"
 	"github.com/holdfast/holdfast/core/engine"
+	"github.com/holdfast/holdfast/core/watch"
 )
 
 // newConsistencyTestPage puts a Consistency page of the shell's engine in
@@ -361,6 +362,27 @@ func TestConsistencyWords(t *testing.T) {
 			t.Errorf("cnThousands(%d) = %q, want %q", in, got, want)
 		}
 	}
+	for _, c := range []struct {
+		in   []string
+		want string
+	}{{nil, ""}, {[]string{"a"}, "a"}, {[]string{"a", "b"}, "a and b"}, {[]string{"a", "b", "c"}, "a, b and c"}, {[]string{"a", "b", "c", "d", "e"}, "a, b, c and 2 more"}} {
+		if got := cnAnd(c.in, 3); got != c.want {
+			t.Errorf("cnAnd(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if was, is := cnSizePair(131178, 131186); was != "131,178 bytes" || is != "131,186 bytes" {
+		t.Errorf("cnSizePair of sizes alike in KiB: %q, %q", was, is)
+	}
+	if was, is := cnSizePair(1<<20, 3<<20); was != "1.0 MiB" || is != "3.0 MiB" {
+		t.Errorf("cnSizePair: %q, %q", was, is)
+	}
+	t0 := time.Date(2026, 8, 28, 16, 20, 5, 0, time.Local)
+	if was, is := cnTimePair(t0, t0.Add(3*time.Second)); was != "28 Aug 2026 16:20:05" || is != "28 Aug 2026 16:20:08" {
+		t.Errorf("cnTimePair within a minute: %q, %q", was, is)
+	}
+	if was, is := cnTimePair(t0, t0.Add(time.Hour)); was != "28 Aug 2026 16:20" || is != "28 Aug 2026 17:20" {
+		t.Errorf("cnTimePair: %q, %q", was, is)
+	}
 	if got := cnCountWords(map[string]int{"new": 2, "corrupt": 1, "errors": 3}); got != "1 corrupt, 3 unreadable, 2 new" {
 		t.Errorf("cnCountWords: %q", got)
 	}
@@ -370,4 +392,47 @@ func TestConsistencyWords(t *testing.T) {
 	if _, ok := cnPathInSnapshot([]string{"/home/u/Docs"}, "/home/u/Docs2"); ok {
 		t.Error("cnPathInSnapshot: a sibling with a longer name is inside")
 	}
+}
+
+// TestConsistencyPageShowsTheLastCompareOnSelect: a compare of two watched
+// folders run outside the app (as by `holdfast compare`) leaves a last
+// check the status line points at; selecting the folder brings its
+// differences up without a click on Check again.
+func TestConsistencyPageShowsTheLastCompareOnSelect(t *testing.T) {
+	s, _, eng := newTestShell(t, Options{})
+	tmp := t.TempDir()
+	a, b := filepath.Join(tmp, "Photos"), filepath.Join(tmp, "Photos copy")
+	for _, dir := range []string{a, b} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "same.txt"), []byte("same"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(a, "only-here.txt"), []byte("only in A"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{a, b} {
+		dispatch(t, eng, watch.OpAdd, watch.Args{Path: dir}, nil)
+	}
+	var rep consistency.Report
+	dispatch(t, eng, consistency.OpCompare, consistency.CompareArgs{A: a, B: b}, &rep)
+	if len(rep.Extra)+len(rep.Missing) != 1 {
+		t.Fatalf("the compare found %+v", rep.Counts)
+	}
+
+	p, w := newConsistencyTestPage(t, s)
+	// The compare is recorded for both folders.
+	waitUI(t, "the drift in the status line", func() bool {
+		return strings.Contains(texts(w.Content()), "Photos and Photos copy differed at their last checks — select one to see what")
+	})
+	uiDo(func() { p.selectFolder(a) })
+	r := waitResult(t, p, a, func(r *cnResult) bool { return r.kind == "compare" && r.compare != nil })
+	if r.other != b || len(r.compare.Extra)+len(r.compare.Missing) != 1 {
+		t.Errorf("the result shown: against %q, %+v", r.other, r.compare.Counts)
+	}
+	waitUI(t, "the differing file in the tree", func() bool {
+		return strings.Contains(texts(w.Content()), "only-here.txt")
+	})
 }

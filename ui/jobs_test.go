@@ -138,6 +138,6 @@ func TestJobsDialogPreviewsAndSaves(t *testing.T) {
 	_, w := newBackupsTestPage(t, s)
 	waitUI(t, "the source on the Backups page", func() bool {
 		got := texts(w.Content())
-		return strings.Contains(got, "docs: docs → nas · every 6h · next ")
+		return strings.Contains(got, "docs: docs into nas · every 6h · next ")
 	})
 }
