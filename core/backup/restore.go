@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -141,6 +142,7 @@ func Restore(ctx context.Context, r *repo.Repository, args RestoreArgs, opts Res
 	for _, f := range files {
 		total += f.node.Size
 	}
+	rs.packOrder(files)
 	stop := rs.reportProgress(start, int64(len(files)), total)
 	err = rs.restoreFiles(ctx, files, args.Verify)
 	stop()
@@ -166,6 +168,43 @@ func Restore(ctx context.Context, r *repo.Repository, args RestoreArgs, opts Res
 	}
 	rs.sum.DurationSeconds = time.Since(start).Seconds()
 	return rs.sum, nil
+}
+
+// packOrder sorts files by where their first chunk is stored, pack by
+// pack and in each pack by offset, so the packs are read front to back
+// and few at a time rather than jumping between them in tree order (a
+// backup packs files largest first, not by folder). Files without
+// chunks, or whose first chunk is not indexed (restored as errors), come
+// first.
+func (rs *restorer) packOrder(files []restoreItem) {
+	type place struct {
+		pack   repo.ID
+		offset uint32
+	}
+	keys := make([]place, len(files))
+	for i := range files {
+		if c := files[i].node.Chunks; len(c) > 0 {
+			if pack, b, ok := rs.repo.Lookup(repo.DataBlob, c[0].Hash); ok {
+				keys[i] = place{pack, b.Offset}
+			}
+		}
+	}
+	idx := make([]int, len(files))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		a, b := keys[idx[i]], keys[idx[j]]
+		if c := bytes.Compare(a.pack[:], b.pack[:]); c != 0 {
+			return c < 0
+		}
+		return a.offset < b.offset
+	})
+	sorted := make([]restoreItem, len(files))
+	for i, k := range idx {
+		sorted[i] = files[k]
+	}
+	copy(files, sorted)
 }
 
 // walkTree visits every node under the tree with plain hash h, depth
