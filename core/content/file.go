@@ -23,7 +23,8 @@ type FileDigest struct {
 	// does not depend on chunk boundaries. An empty file's is BLAKE3("").
 	Content Hash
 	// Chunks lists the chunks in order; their lengths add up to Size. An
-	// empty file has none (nil).
+	// empty file has none (nil), and so has a digest of the identity only:
+	// the file index keeps chunk lists of one-chunk files alone.
 	Chunks []ChunkRef
 }
 

@@ -142,6 +142,25 @@ func (x *Index) LookupDir(dir string, qs []IndexQuery) {
 	})
 }
 
+// HasUnder reports whether the index holds a record of any file under the
+// directory dir (an absolute path), at any depth.
+func (x *Index) HasUnder(dir string) bool {
+	prefix := make([]byte, 0, len(dir)+1)
+	prefix = append(prefix, dir...)
+	if !strings.HasSuffix(dir, string(filepath.Separator)) {
+		prefix = append(prefix, filepath.Separator)
+	}
+	found := false
+	_ = x.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(x.bucket); b != nil {
+			k, _ := b.Cursor().Seek(prefix)
+			found = k != nil && bytes.HasPrefix(k, prefix)
+		}
+		return nil
+	})
+	return found
+}
+
 // decodeMetaContent decodes the meta and the content hash of a record
 // (see encodeRecord), leaving its chunk list unread and unchecked.
 func decodeMetaContent(b []byte) (FileMeta, Hash, error) {

@@ -51,8 +51,18 @@ func TestRecordRoundTrip(t *testing.T) {
 			t.Fatalf("size %d: round trip gave %+v %+v, %v", size, m2, d2, err)
 		}
 	}
+	// A file of several chunks may be recorded by its identity alone.
+	m, d := sampleDigest(3*MaxSize + 5)
+	d.Chunks = nil
+	b, err := encodeRecord(m, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2, d2, err := decodeRecord(b); err != nil || m2 != m || !reflect.DeepEqual(d2, d) {
+		t.Fatalf("identity only: round trip gave %+v %+v, %v", m2, d2, err)
+	}
 	// Inconsistent digests are refused rather than stored.
-	m, d := sampleDigest(100)
+	m, d = sampleDigest(100)
 	bad := []struct {
 		name string
 		m    FileMeta

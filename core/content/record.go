@@ -18,7 +18,8 @@ const recordVersion = 1
 //	uvarint number of chunks, then per chunk: Hash (32 bytes), uvarint Length
 //
 // The digest's size is not stored: it is meta.Size, and the chunk lengths
-// must add up to it.
+// must add up to it — or there are none: a file of more than one chunk is
+// indexed by its identity only (see hashScanned).
 func encodeRecord(m FileMeta, d FileDigest) ([]byte, error) {
 	if d.Size != m.Size {
 		return nil, fmt.Errorf("digest of %d bytes for a file of %d bytes", d.Size, m.Size)
@@ -33,7 +34,7 @@ func encodeRecord(m FileMeta, d FileDigest) ([]byte, error) {
 		}
 		sum += int64(c.Length)
 	}
-	if sum != d.Size {
+	if sum != d.Size && len(d.Chunks) > 0 {
 		return nil, fmt.Errorf("chunk lengths add up to %d, not %d", sum, d.Size)
 	}
 	b := make([]byte, 0, 1+6*binary.MaxVarintLen64+HashSize+binary.MaxVarintLen64+len(d.Chunks)*(HashSize+4))
@@ -106,7 +107,7 @@ func decodeRecord(b []byte) (FileMeta, FileDigest, error) {
 	if len(r.b) != 0 {
 		return FileMeta{}, FileDigest{}, fmt.Errorf("%w: %d trailing bytes", errRecord, len(r.b))
 	}
-	if sum != m.Size {
+	if sum != m.Size && n > 0 { // no chunks: the identity only
 		return FileMeta{}, FileDigest{}, fmt.Errorf("%w: chunks add up to %d bytes, size is %d", errRecord, sum, m.Size)
 	}
 	d.Size = m.Size

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/zeebo/blake3"
 	"io"
 	"io/fs"
 	"os"
@@ -275,6 +276,10 @@ func (s *scanner) walk(l *lister, node *dirNode) ([]*dirNode, error) {
 	files := l.files[:0]
 	look := l.look[:0]
 	var subdirs []int
+	// Where the index knows no file of this directory (a first scan, or
+	// no index), its regular files need no lstat here: the worker that
+	// reads one fstat's it anyway, and fills in its size, mode and time.
+	statFiles := s.opts.Index != nil && !s.opts.Rehash && s.opts.Index.HasUnder(node.abs)
 	for _, de := range des {
 		if err := s.ctx.Err(); err != nil {
 			return nil, err
@@ -287,6 +292,11 @@ func (s *scanner) walk(l *lister, node *dirNode) ([]*dirNode, error) {
 			if skip {
 				continue
 			}
+		}
+		if !statFiles && de.Type().IsRegular() {
+			files = append(files, pendingFile{i: len(entries)})
+			entries = append(entries, Entry{Name: name, Type: TypeFile})
+			continue
 		}
 		fi, err := lstatAt(dir, name)
 		if err != nil {
@@ -418,7 +428,7 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 			return
 		}
 		before := StatMeta(fi)
-		if need := BufSizeFor(before.Size); len(*buf) < need {
+		if need := min(BufSizeFor(before.Size), identityBufSize); len(*buf) < need {
 			*buf = make([]byte, max(need, 64<<10))
 		}
 		d, *buf, err = hashScanned(s.ctx, f, before.Size, *buf)
@@ -487,12 +497,14 @@ func readDir(abs string) (*os.File, []fs.DirEntry, error) {
 	return dir, des, nil
 }
 
-// hashScanned hashes the open file f, of size bytes when it was opened.
-// A file shorter than MinSize is one chunk, whose hash is the file's
-// content hash: it is read in one go and hashed once, not twice (chunk and
-// whole file) as hashReader does. Anything else, or a file that grew past
-// size, goes through hashReader from the start. The result is the same
-// FileDigest either way.
+// hashScanned hashes the open file f, of size bytes when it was opened,
+// for the file index. A file shorter than MinSize is one chunk, whose hash
+// is the file's content hash: it is read in one go and hashed once, and
+// its digest lists that chunk. A longer one (or one that grew past size)
+// gets its identity only — size and content hash, no chunk list (see
+// hashIdentity) — which is all a compare needs: cutting it into chunks
+// would cost a second pass of BLAKE3 over its bytes and the cut-point
+// search.
 func hashScanned(ctx context.Context, f *os.File, size int64, buf []byte) (FileDigest, []byte, error) {
 	if size >= 0 && size < MinSize {
 		need := int(size) + 1 // one more byte to see the end
@@ -515,7 +527,38 @@ func hashScanned(ctx context.Context, f *os.File, size int64, buf []byte) (FileD
 			return FileDigest{}, buf, err
 		}
 	}
-	return hashReader(ctx, f, buf, nil)
+	return hashIdentity(ctx, f, buf)
+}
+
+// identityBufSize is the read buffer of hashIdentity: large enough that
+// BLAKE3 hashes many 1 KiB chunks per call, small enough that the scan's
+// workers stay light.
+const identityBufSize = 1 << 20
+
+// hashIdentity reads r to its end and returns its size and content hash,
+// without cutting chunks (Chunks is nil).
+func hashIdentity(ctx context.Context, r io.Reader, buf []byte) (FileDigest, []byte, error) {
+	if len(buf) < 64<<10 {
+		buf = make([]byte, identityBufSize)
+	}
+	h := blake3.New()
+	var d FileDigest
+	for {
+		if err := ctx.Err(); err != nil {
+			return FileDigest{}, buf, err
+		}
+		n, err := r.Read(buf)
+		_, _ = h.Write(buf[:n])
+		d.Size += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return FileDigest{}, buf, err
+		}
+	}
+	h.Sum(d.Content[:0])
+	return d, buf, nil
 }
 
 // finish drops the entries that could not be read and computes the
