@@ -240,8 +240,9 @@ func (s *scanner) walkAll(root *dirNode) error {
 
 // lister holds one walker's reusable buffers.
 type lister struct {
-	look  []IndexQuery
-	files []pendingFile
+	look   []IndexQuery
+	files  []pendingFile
+	dirBuf []byte // readDir's buffer
 }
 
 type pendingFile struct {
@@ -255,7 +256,7 @@ func (s *scanner) walk(l *lister, node *dirNode) ([]*dirNode, error) {
 	if err := s.ctx.Err(); err != nil {
 		return nil, err
 	}
-	dir, des, err := readDir(node.abs)
+	dir, des, err := readDir(node.abs, &l.dirBuf)
 	if err != nil {
 		if node.entry == nil {
 			return nil, fmt.Errorf("scan: %w", err)
@@ -481,20 +482,20 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 	}
 }
 
-// readDir opens the directory at abs and lists it, sorted by name; the
-// caller closes dir.
-func readDir(abs string) (*os.File, []fs.DirEntry, error) {
-	dir, err := os.Open(abs)
-	if err != nil {
-		return nil, nil, err
-	}
-	des, err := dir.ReadDir(-1)
-	if err != nil {
-		dir.Close()
-		return nil, nil, err
-	}
-	slices.SortFunc(des, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	return dir, des, nil
+// dirEntry is one name of a directory listing, with its type as the
+// listing tells it (fs.ModeDir, fs.ModeSymlink…; 0 for a regular file).
+type dirEntry struct {
+	name string
+	typ  fs.FileMode
+}
+
+func (d dirEntry) Name() string      { return d.name }
+func (d dirEntry) IsDir() bool       { return d.typ.IsDir() }
+func (d dirEntry) Type() fs.FileMode { return d.typ }
+
+// sortEntries puts a listing in name order.
+func sortEntries(des []dirEntry) {
+	slices.SortFunc(des, func(a, b dirEntry) int { return strings.Compare(a.name, b.name) })
 }
 
 // hashScanned hashes the open file f, of size bytes when it was opened,

@@ -3,27 +3,144 @@
 package content
 
 import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"io/fs"
-	"os"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// lstatAt stats name in the open directory dir without following a
-// symbolic link: fstatat(2) relative to the directory, so the kernel does
-// not walk the whole path again for every entry. The FileInfo carries a
-// *syscall.Stat_t, as os.Lstat's does.
-func lstatAt(dir *os.File, name string) (fs.FileInfo, error) {
-	var u unix.Stat_t
+// openDir is a directory being listed: a bare descriptor, no os.File (whose
+// open probes Go's poller with fcntl and epoll_ctl, and whose listing
+// allocates an entry object per name).
+type openDir struct {
+	fd   int
+	path string
+}
+
+func (d *openDir) Close() error { return unix.Close(d.fd) }
+
+// readDir opens the directory at abs and lists it with getdents64, sorted
+// by name; the caller closes dir. buf is the listing buffer, kept for the
+// next directory. A name whose type the file system does not report
+// (DT_UNKNOWN) is stat'ed.
+func readDir(abs string, buf *[]byte) (*openDir, []dirEntry, error) {
+	var fd int
+	var err error
 	for {
-		err := unix.Fstatat(int(dir.Fd()), name, &u, unix.AT_SYMLINK_NOFOLLOW)
+		fd, err = unix.Open(abs, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: "open", Path: abs, Err: err}
+	}
+	dir := &openDir{fd: fd, path: abs}
+	if len(*buf) < 32<<10 {
+		*buf = make([]byte, 32<<10)
+	}
+	var des []dirEntry
+	for {
+		n, err := unix.Getdents(fd, *buf)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return nil, &fs.PathError{Op: "lstat", Path: joinAbs(dir.Name(), name), Err: err}
+			dir.Close()
+			return nil, nil, &fs.PathError{Op: "readdirent", Path: abs, Err: err}
+		}
+		if n <= 0 {
+			break
+		}
+		if des, err = parseDirents(dir, (*buf)[:n], des); err != nil {
+			dir.Close()
+			return nil, nil, err
+		}
+	}
+	sortEntries(des)
+	return dir, des, nil
+}
+
+// parseDirents appends the entries of a getdents64 result (struct
+// linux_dirent64: ino u64, off s64, reclen u16, type u8, name NUL
+// terminated) to des. The names share one string per call.
+func parseDirents(dir *openDir, b []byte, des []dirEntry) ([]dirEntry, error) {
+	names := string(b) // one copy of the batch; the names are slices of it
+	for off := 0; off < len(b); {
+		if len(b)-off < 19 {
+			return des, &fs.PathError{Op: "readdirent", Path: dir.path, Err: errors.New("truncated entry")}
+		}
+		ino := binary.NativeEndian.Uint64(b[off:])
+		reclen := int(binary.NativeEndian.Uint16(b[off+16:]))
+		typ := b[off+18]
+		if reclen < 19 || off+reclen > len(b) {
+			return des, &fs.PathError{Op: "readdirent", Path: dir.path, Err: fmt.Errorf("bad record length %d", reclen)}
+		}
+		nameBytes := b[off+19 : off+reclen]
+		if i := bytes.IndexByte(nameBytes, 0); i >= 0 {
+			nameBytes = nameBytes[:i]
+		}
+		name := names[off+19 : off+19+len(nameBytes)]
+		off += reclen
+		if ino == 0 || name == "." || name == ".." {
+			continue
+		}
+		mode, known := direntType(typ)
+		if !known {
+			fi, err := lstatAt(dir, name)
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // gone since the listing
+				}
+				return des, err
+			}
+			mode = fi.Mode().Type()
+		}
+		des = append(des, dirEntry{name: name, typ: mode})
+	}
+	return des, nil
+}
+
+// direntType maps a getdents d_type to a file mode type; known is false
+// for DT_UNKNOWN.
+func direntType(t uint8) (mode fs.FileMode, known bool) {
+	switch t {
+	case unix.DT_REG:
+		return 0, true
+	case unix.DT_DIR:
+		return fs.ModeDir, true
+	case unix.DT_LNK:
+		return fs.ModeSymlink, true
+	case unix.DT_FIFO:
+		return fs.ModeNamedPipe, true
+	case unix.DT_SOCK:
+		return fs.ModeSocket, true
+	case unix.DT_CHR:
+		return fs.ModeDevice | fs.ModeCharDevice, true
+	case unix.DT_BLK:
+		return fs.ModeDevice, true
+	}
+	return 0, false
+}
+
+// lstatAt stats name in the open directory dir without following a
+// symbolic link: fstatat(2) relative to the directory, so the kernel does
+// not walk the whole path again for every entry. The FileInfo carries a
+// *syscall.Stat_t, as os.Lstat's does.
+func lstatAt(dir *openDir, name string) (fs.FileInfo, error) {
+	var u unix.Stat_t
+	for {
+		err := unix.Fstatat(dir.fd, name, &u, unix.AT_SYMLINK_NOFOLLOW)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "lstat", Path: joinAbs(dir.path, name), Err: err}
 		}
 		break
 	}

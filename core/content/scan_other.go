@@ -7,10 +7,35 @@ import (
 	"os"
 )
 
+// openDir is a directory being listed.
+type openDir struct{ f *os.File }
+
+func (d *openDir) Close() error { return d.f.Close() }
+
+// readDir opens the directory at abs and lists it, sorted by name; the
+// caller closes dir. buf is not used here.
+func readDir(abs string, _ *[]byte) (*openDir, []dirEntry, error) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := f.ReadDir(-1)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	des := make([]dirEntry, len(list))
+	for i, de := range list {
+		des[i] = dirEntry{name: de.Name(), typ: de.Type()}
+	}
+	sortEntries(des)
+	return &openDir{f}, des, nil
+}
+
 // lstatAt stats name in the open directory dir without following a
 // symbolic link.
-func lstatAt(dir *os.File, name string) (fs.FileInfo, error) {
-	return os.Lstat(joinAbs(dir.Name(), name))
+func lstatAt(dir *openDir, name string) (fs.FileInfo, error) {
+	return os.Lstat(joinAbs(dir.f.Name(), name))
 }
 
 // hashSmallFile is the fast path of Linux only; elsewhere every file takes
