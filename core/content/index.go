@@ -86,6 +86,10 @@ type IndexQuery struct {
 	Index   int
 	Hit     bool
 	Content Hash
+	// Found and Stored (LookupRecords): the index has a record of the
+	// file, made when the file was Stored.
+	Found  bool
+	Stored FileMeta
 }
 
 // LookupDir looks up the files named in qs, all in the directory dir (an
@@ -93,8 +97,22 @@ type IndexQuery struct {
 // Content as Lookup would. Only the stored meta and content hash are
 // decoded, not the chunk list: this is for scans, which need nothing else.
 func (x *Index) LookupDir(dir string, qs []IndexQuery) {
+	x.LookupRecords(dir, qs)
 	for i := range qs {
-		qs[i].Hit, qs[i].Content = false, Hash{}
+		q := &qs[i]
+		if q.Hit = q.Found && q.Stored.SameAs(q.Meta); !q.Hit {
+			q.Content = Hash{}
+		}
+	}
+}
+
+// LookupRecords is LookupDir for a caller that has not stat'ed the files
+// yet: it sets Found, and for a found file Stored and Content, so that
+// only the files the index knows need a stat (Hit is when Stored.SameAs
+// the file's meta).
+func (x *Index) LookupRecords(dir string, qs []IndexQuery) {
+	for i := range qs {
+		qs[i].Found, qs[i].Hit, qs[i].Content, qs[i].Stored = false, false, Hash{}, FileMeta{}
 	}
 	_ = x.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(x.bucket)
@@ -133,32 +151,13 @@ func (x *Index) LookupDir(dir string, qs []IndexQuery) {
 				continue
 			}
 			m, h, err := decodeMetaContent(v)
-			if err != nil || !m.SameAs(q.Meta) {
+			if err != nil {
 				continue
 			}
-			q.Hit, q.Content = true, h
+			q.Found, q.Stored, q.Content = true, m, h
 		}
 		return nil
 	})
-}
-
-// HasUnder reports whether the index holds a record of any file under the
-// directory dir (an absolute path), at any depth.
-func (x *Index) HasUnder(dir string) bool {
-	prefix := make([]byte, 0, len(dir)+1)
-	prefix = append(prefix, dir...)
-	if !strings.HasSuffix(dir, string(filepath.Separator)) {
-		prefix = append(prefix, filepath.Separator)
-	}
-	found := false
-	_ = x.db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(x.bucket); b != nil {
-			k, _ := b.Cursor().Seek(prefix)
-			found = k != nil && bytes.HasPrefix(k, prefix)
-		}
-		return nil
-	})
-	return found
 }
 
 // decodeMetaContent decodes the meta and the content hash of a record

@@ -3,6 +3,7 @@
 package content
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -95,5 +96,42 @@ func TestParseDirentsMalformed(t *testing.T) {
 		if _, err := parseDirents(d, b, nil); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestLstatEntryMatchesLstat: the mode and meta lstatEntry gives are
+// os.Lstat's and StatMeta's, for a file, a directory and a symbolic link.
+func TestLstatEntryMatchesLstat(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("hello"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "d"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("f", filepath.Join(dir, "l")); err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	d, _, err := readDir(dir, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, name := range []string{"f", "d", "l"} {
+		fi, err := os.Lstat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode, meta, err := lstatEntry(d, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode != fi.Mode() || meta != StatMeta(fi) {
+			t.Errorf("%s: %v %+v, want %v %+v", name, mode, meta, fi.Mode(), StatMeta(fi))
+		}
+	}
+	if _, _, err := lstatEntry(d, "missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing name: %v", err)
 	}
 }

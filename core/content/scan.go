@@ -242,6 +242,7 @@ func (s *scanner) walkAll(root *dirNode) error {
 type lister struct {
 	look   []IndexQuery
 	files  []pendingFile
+	kept   []dirEntry
 	dirBuf []byte // readDir's buffer
 }
 
@@ -277,42 +278,66 @@ func (s *scanner) walk(l *lister, node *dirNode) ([]*dirNode, error) {
 	files := l.files[:0]
 	look := l.look[:0]
 	var subdirs []int
-	// Where the index knows no file of this directory (a first scan, or
-	// no index), its regular files need no lstat here: the worker that
-	// reads one fstat's it anyway, and fills in its size, mode and time.
-	statFiles := s.opts.Index != nil && !s.opts.Rehash && s.opts.Index.HasUnder(node.abs)
+	// The names the scan keeps, and for regular files the index's record
+	// of them, looked up in one read transaction before any stat: a file
+	// the index does not know (a first scan, or no index) needs no lstat
+	// here, since the worker that reads it fstat's it anyway and fills in
+	// its size, mode and time.
+	kept := l.kept[:0]
 	for _, de := range des {
-		if err := s.ctx.Err(); err != nil {
-			return nil, err
-		}
-		name := de.Name()
 		if s.opts.Exclude != nil {
 			s.excludeMu.Lock()
-			skip := s.opts.Exclude(joinRel(node.dir.Path, name), de.IsDir())
+			skip := s.opts.Exclude(joinRel(node.dir.Path, de.Name()), de.IsDir())
 			s.excludeMu.Unlock()
 			if skip {
 				continue
 			}
 		}
-		if !statFiles && de.Type().IsRegular() {
+		kept = append(kept, de)
+	}
+	indexed := s.opts.Index != nil && !s.opts.Rehash
+	if indexed {
+		for i, de := range kept {
+			if de.Type().IsRegular() {
+				look = append(look, IndexQuery{Name: de.Name(), Index: i})
+			}
+		}
+		if len(look) > 0 {
+			s.opts.Index.LookupRecords(node.abs, look)
+		}
+	}
+	hits, hitBytes := 0, int64(0)
+	q := 0 // the next query in look, which follows kept's order
+	for i, de := range kept {
+		if err := s.ctx.Err(); err != nil {
+			return nil, err
+		}
+		name := de.Name()
+		var rec *IndexQuery
+		if q < len(look) && look[q].Index == i {
+			rec = &look[q]
+			q++
+		}
+		if de.Type().IsRegular() && (rec == nil || !rec.Found) {
 			files = append(files, pendingFile{i: len(entries)})
 			entries = append(entries, Entry{Name: name, Type: TypeFile})
 			continue
 		}
-		fi, err := lstatAt(dir, name)
+		mode, meta, err := lstatEntry(dir, name)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) { // vanished since the listing: not there
 				s.addError(joinRel(node.dir.Path, name), err)
 			}
 			continue
 		}
-		mode := fi.Mode()
-		e := Entry{Name: name, Mode: UnixMode(mode), ModTime: fi.ModTime().UnixNano()}
+		e := Entry{Name: name, Mode: UnixMode(mode), ModTime: meta.ModTime}
 		switch {
 		case mode.IsRegular():
-			e.Type, e.Size = TypeFile, fi.Size()
-			if s.opts.Index != nil && !s.opts.Rehash {
-				look = append(look, IndexQuery{Name: name, Meta: StatMeta(fi), Index: len(entries)})
+			e.Type, e.Size = TypeFile, meta.Size
+			if rec != nil && rec.Found && rec.Stored.SameAs(meta) {
+				e.Content = rec.Content
+				hits++
+				hitBytes += meta.Size
 			} else {
 				files = append(files, pendingFile{i: len(entries)})
 			}
@@ -333,23 +358,10 @@ func (s *scanner) walk(l *lister, node *dirNode) ([]*dirNode, error) {
 		}
 		entries = append(entries, e)
 	}
-	// One read transaction for the whole directory's files.
-	if len(look) > 0 {
-		s.opts.Index.LookupDir(node.abs, look)
-		hits, bytes := 0, int64(0)
-		for _, q := range look {
-			if q.Hit {
-				entries[q.Index].Content = q.Content
-				hits++
-				bytes += q.Meta.Size
-			} else {
-				files = append(files, pendingFile{i: q.Index})
-			}
-		}
-		if hits > 0 {
-			s.count(func(st *ScanStats) { st.Files += hits; st.Bytes += bytes })
-		}
+	if hits > 0 {
+		s.count(func(st *ScanStats) { st.Files += hits; st.Bytes += hitBytes })
 	}
+	l.kept = kept[:0]
 	l.files, l.look = files[:0], look[:0]
 	// entries is final now; workers may write to its elements.
 	node.dir.Entries = entries

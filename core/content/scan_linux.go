@@ -128,6 +128,36 @@ func direntType(t uint8) (mode fs.FileMode, known bool) {
 	return 0, false
 }
 
+// lstatEntry stats name in the open directory dir without following a
+// symbolic link and returns its mode and meta, as lstatAt and StatMeta
+// would, without allocating.
+func lstatEntry(dir *openDir, name string) (fs.FileMode, FileMeta, error) {
+	var fi statInfo
+	for {
+		var u unix.Stat_t
+		err := unix.Fstatat(dir.fd, name, &u, unix.AT_SYMLINK_NOFOLLOW)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, FileMeta{}, &fs.PathError{Op: "lstat", Path: joinAbs(dir.path, name), Err: err}
+		}
+		fi.st.Dev, fi.st.Ino, fi.st.Mode, fi.st.Size = u.Dev, u.Ino, u.Mode, u.Size
+		fi.st.Mtim = syscall.Timespec{Sec: u.Mtim.Sec, Nsec: u.Mtim.Nsec}
+		fi.st.Ctim = syscall.Timespec{Sec: u.Ctim.Sec, Nsec: u.Ctim.Nsec}
+		break
+	}
+	mode := fi.Mode()
+	return mode, FileMeta{
+		Size:    fi.st.Size,
+		ModTime: fi.st.Mtim.Nano(),
+		Mode:    uint32(mode),
+		CTime:   fi.st.Ctim.Nano(),
+		Inode:   uint64(fi.st.Ino),
+		Dev:     uint64(fi.st.Dev),
+	}, nil
+}
+
 // lstatAt stats name in the open directory dir without following a
 // symbolic link: fstatat(2) relative to the directory, so the kernel does
 // not walk the whole path again for every entry. The FileInfo carries a

@@ -43,3 +43,13 @@ func lstatAt(dir *openDir, name string) (fs.FileInfo, error) {
 func hashSmallFile(_ string, buf []byte) (d FileDigest, before, after FileMeta, _ []byte, ok bool, err error) {
 	return d, before, after, buf, false, nil
 }
+
+// lstatEntry stats name in the open directory dir without following a
+// symbolic link and returns its mode and meta.
+func lstatEntry(dir *openDir, name string) (fs.FileMode, FileMeta, error) {
+	fi, err := lstatAt(dir, name)
+	if err != nil {
+		return 0, FileMeta{}, err
+	}
+	return fi.Mode(), StatMeta(fi), nil
+}
