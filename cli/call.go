@@ -49,6 +49,7 @@ func (a *app) call(ctx context.Context, req control.Request) (control.Result, er
 			eng, err := engine.Open(h, engine.Options{Mode: engine.ModeLocal})
 			if err == nil {
 				defer eng.Stop()
+				req.Local = true // the result as a value: no JSON round trip
 				return eng.Dispatch(ctx, req, sink), nil
 			}
 			if !errors.Is(err, store.ErrLocked) {
@@ -78,8 +79,8 @@ func (a *app) callInto(ctx context.Context, req control.Request, out any) (found
 	if res.Error != "" {
 		return false, &exitError{code: max(res.Exit, control.ExitError), err: res.Err()}
 	}
-	if out != nil && len(res.Data) > 0 {
-		if err := json.Unmarshal(res.Data, out); err != nil {
+	if out != nil {
+		if err := res.Decode(out); err != nil {
 			return false, &exitError{code: control.ExitError, err: fmt.Errorf("decode %s result: %w", req.Op, err)}
 		}
 	}

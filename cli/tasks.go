@@ -188,7 +188,11 @@ $HOLDFAST_PASSWORD or --password-file.`,
 				return &exitError{code: control.ExitError, err: err}
 			}
 			if asJSON {
-				out := retryResult{TaskID: tasks.ID(res.TaskID), RetryOf: id, Exit: res.Exit, Error: res.Error, Result: res.Data}
+				data, err := res.JSON()
+				if err != nil {
+					return &exitError{code: control.ExitError, err: fmt.Errorf("encode the retry's result: %w", err)}
+				}
+				out := retryResult{TaskID: tasks.ID(res.TaskID), RetryOf: id, Exit: res.Exit, Error: res.Error, Result: data}
 				if err := printJSON(a.stdout, out); err != nil {
 					return err
 				}

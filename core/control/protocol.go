@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 )
 
 // Exit codes shared by the CLI and every operation.
@@ -26,6 +27,11 @@ type Request struct {
 	// Secrets travel with the request (a repository password, say): the
 	// engine never reads the CLI's environment or files on its behalf.
 	Secrets map[string]string `json:"secrets,omitempty"`
+	// Local is set by a caller in the engine's own process (a CLI command
+	// that opened the home itself): the result comes as a Go value in
+	// Result.Value, not encoded to JSON only to be decoded again. It never
+	// crosses the socket.
+	Local bool `json:"-"`
 }
 
 // Progress reports work in flight.
@@ -62,6 +68,44 @@ type Result struct {
 	// TaskID names the task that ran the call, for operations that run
 	// as tasks; 0 otherwise.
 	TaskID uint64 `json:"task_id,omitempty"`
+	// Value is the handler's result itself, for a Local request (Data is
+	// then empty). Read it with Decode.
+	Value any `json:"-"`
+}
+
+// JSON returns the result's data encoded: Data, or Value encoded.
+func (r Result) JSON() (json.RawMessage, error) {
+	if r.Value == nil {
+		return r.Data, nil
+	}
+	return json.Marshal(r.Value)
+}
+
+// Decode stores the result's data in out, a pointer: Value itself when it
+// is of out's type (or points to one), else the JSON decoded.
+func (r Result) Decode(out any) error {
+	if r.Value != nil {
+		dst := reflect.ValueOf(out)
+		if dst.Kind() == reflect.Pointer && !dst.IsNil() {
+			v := reflect.ValueOf(r.Value)
+			if v.Type() == dst.Elem().Type() {
+				dst.Elem().Set(v)
+				return nil
+			}
+			if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Type() == dst.Elem().Type() {
+				dst.Elem().Set(v.Elem())
+				return nil
+			}
+		}
+	}
+	raw, err := r.JSON()
+	if err != nil {
+		return err
+	}
+	if len(raw) == 0 {
+		return nil
+	}
+	return json.Unmarshal(raw, out)
 }
 
 // Err turns a failed result back into an error (nil when Error is empty).

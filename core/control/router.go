@@ -214,6 +214,10 @@ func (r *Router) Direct(ctx context.Context, req Request, sink Sink) (res Result
 	} else {
 		res = Result{Exit: c.exit}
 	}
+	if data != nil && req.Local {
+		res.Value = data
+		return res
+	}
 	if data != nil {
 		raw, merr := json.Marshal(data)
 		if merr != nil {

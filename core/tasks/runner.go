@@ -419,8 +419,8 @@ func (r *Runner) finish(ctx context.Context, l *live, res control.Result) {
 		if t.State == Canceled && t.Error == "" {
 			t.Error = "canceled"
 		}
-		if l.spec.Outcome != nil && len(res.Data) > 0 {
-			o := l.spec.Outcome(res.Data)
+		if raw, err := res.JSON(); l.spec.Outcome != nil && err == nil && len(raw) > 0 {
+			o := l.spec.Outcome(raw)
 			t.Size = o.Size
 			t.Warnings = append(t.Warnings, o.Warnings...)
 		}
