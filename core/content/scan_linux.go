@@ -68,9 +68,16 @@ func readDir(abs string, buf *[]byte) (*openDir, []dirEntry, error) {
 
 // parseDirents appends the entries of a getdents64 result (struct
 // linux_dirent64: ino u64, off s64, reclen u16, type u8, name NUL
-// terminated) to des. The names share one string per call.
+// terminated) to des. The names of one call share one string, holding the
+// names alone: a directory's entries live and go together, and a watched
+// tree keeps them for as long as it watches.
 func parseDirents(dir *openDir, b []byte, des []dirEntry) ([]dirEntry, error) {
-	names := string(b) // one copy of the batch; the names are slices of it
+	type rec struct {
+		start, end int // of the name in packed
+		typ        uint8
+	}
+	var recs []rec
+	packed := make([]byte, 0, len(b)/2)
 	for off := 0; off < len(b); {
 		if len(b)-off < 19 {
 			return des, &fs.PathError{Op: "readdirent", Path: dir.path, Err: errors.New("truncated entry")}
@@ -81,16 +88,21 @@ func parseDirents(dir *openDir, b []byte, des []dirEntry) ([]dirEntry, error) {
 		if reclen < 19 || off+reclen > len(b) {
 			return des, &fs.PathError{Op: "readdirent", Path: dir.path, Err: fmt.Errorf("bad record length %d", reclen)}
 		}
-		nameBytes := b[off+19 : off+reclen]
-		if i := bytes.IndexByte(nameBytes, 0); i >= 0 {
-			nameBytes = nameBytes[:i]
+		name := b[off+19 : off+reclen]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
 		}
-		name := names[off+19 : off+19+len(nameBytes)]
 		off += reclen
-		if ino == 0 || name == "." || name == ".." {
+		if ino == 0 || string(name) == "." || string(name) == ".." {
 			continue
 		}
-		mode, known := direntType(typ)
+		recs = append(recs, rec{len(packed), len(packed) + len(name), typ})
+		packed = append(packed, name...)
+	}
+	names := string(packed)
+	for _, r := range recs {
+		name := names[r.start:r.end]
+		mode, known := direntType(r.typ)
 		if !known {
 			fi, err := lstatAt(dir, name)
 			if err != nil {
