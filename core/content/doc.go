@@ -17,5 +17,8 @@
 // [Scan] walks a folder and builds its tree. With an [Index] (a bbolt-backed
 // cache keyed by path and validated by size, mtime, ctime, inode and device)
 // unchanged files are not read again, so a second scan of a large folder
-// costs only what changed.
+// costs only what changed. The index records a file's identity always and
+// its chunk list only when it is one chunk (below [MinSize]): a scan wants
+// identities, and cutting a large file into chunks would cost a second
+// BLAKE3 pass over it; whoever needs a large file's chunks reads it then.
 package content
