@@ -74,6 +74,7 @@ func cmdReport(args []string) error {
 	for _, n := range sizes {
 		writeSize(&b, recs, n)
 	}
+	writeMarginalMemory(&b, recs)
 	for _, n := range notes {
 		fmt.Fprintf(&b, "%s\n\n", n)
 	}
@@ -152,4 +153,38 @@ func writeSize(b *strings.Builder, recs []record, n int) {
 		}
 	}
 	b.WriteString("\n")
+}
+
+// writeMarginalMemory gives the memory each further million indexed
+// entries costs, from the serves of the smallest and the largest tree:
+// the difference of their anonymous RSS over the difference of their
+// entries, so the fixed cost of a serve watching folders (its buffers,
+// the runtime's spare heap) is not spread over the entries as in the
+// per-size figures.
+func writeMarginalMemory(b *strings.Builder, recs []record) {
+	var lo, hi *record
+	for i := range recs {
+		r := &recs[i]
+		if r.Type != "memory" || r.Entries <= 0 {
+			continue
+		}
+		if lo == nil || r.Entries < lo.Entries {
+			lo = r
+		}
+		if hi == nil || r.Entries > hi.Entries {
+			hi = r
+		}
+	}
+	if lo == nil || hi == nil || hi.Entries == lo.Entries {
+		return
+	}
+	per := float64(hi.ServeAnon-lo.ServeAnon) / 1024 / float64(hi.Entries-lo.Entries) * 1e6
+	met := "yes"
+	if per > 300 {
+		met = "**no**"
+	}
+	fmt.Fprintf(b, "### Memory per million indexed entries, marginal\n\n")
+	fmt.Fprintf(b, "| measure | holdfast | target | met |\n|---|---:|---:|---|\n")
+	fmt.Fprintf(b, "| anonymous RSS of the serve: %.0f MiB watching %d entries, %.0f MiB watching %d; the difference per million entries | %.0f MiB | ≤ 300 MB | %s |\n\n",
+		mib(lo.ServeAnon), lo.Entries, mib(hi.ServeAnon), hi.Entries, per, met)
 }
