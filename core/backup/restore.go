@@ -2,6 +2,7 @@ package backup
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -177,34 +179,29 @@ func Restore(ctx context.Context, r *repo.Repository, args RestoreArgs, opts Res
 // chunks, or whose first chunk is not indexed (restored as errors), come
 // first.
 func (rs *restorer) packOrder(files []restoreItem) {
-	type place struct {
+	type placed struct {
 		pack   repo.ID
 		offset uint32
+		item   restoreItem
 	}
-	keys := make([]place, len(files))
-	for i := range files {
-		if c := files[i].node.Chunks; len(c) > 0 {
+	order := make([]placed, len(files))
+	for i, f := range files {
+		order[i].item = f
+		if c := f.node.Chunks; len(c) > 0 {
 			if pack, b, ok := rs.repo.Lookup(repo.DataBlob, c[0].Hash); ok {
-				keys[i] = place{pack, b.Offset}
+				order[i].pack, order[i].offset = pack, b.Offset
 			}
 		}
 	}
-	idx := make([]int, len(files))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(i, j int) bool {
-		a, b := keys[idx[i]], keys[idx[j]]
+	slices.SortStableFunc(order, func(a, b placed) int {
 		if c := bytes.Compare(a.pack[:], b.pack[:]); c != 0 {
-			return c < 0
+			return c
 		}
-		return a.offset < b.offset
+		return cmp.Compare(a.offset, b.offset)
 	})
-	sorted := make([]restoreItem, len(files))
-	for i, k := range idx {
-		sorted[i] = files[k]
+	for i := range order {
+		files[i] = order[i].item
 	}
-	copy(files, sorted)
 }
 
 // walkTree visits every node under the tree with plain hash h, depth

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -164,29 +163,7 @@ func (x *Index) LookupRecords(dir string, qs []IndexQuery) {
 // (see encodeRecord), leaving its chunk list unread and unchecked.
 func decodeMetaContent(b []byte) (FileMeta, Hash, error) {
 	r := recordReader{b: b}
-	if v := r.byte(); v != recordVersion {
-		if r.err != nil {
-			return FileMeta{}, Hash{}, r.err
-		}
-		return FileMeta{}, Hash{}, fmt.Errorf("%w: version %d", errRecord, v)
-	}
-	var m FileMeta
-	size := r.uvarint()
-	m.ModTime = r.varint()
-	m.CTime = r.varint()
-	m.Inode = r.uvarint()
-	m.Dev = r.uvarint()
-	mode := r.uvarint()
-	var h Hash
-	r.hash(&h)
-	if r.err != nil {
-		return FileMeta{}, Hash{}, r.err
-	}
-	if size > math.MaxInt64 || mode > math.MaxUint32 {
-		return FileMeta{}, Hash{}, fmt.Errorf("%w: size or mode out of range", errRecord)
-	}
-	m.Size, m.Mode = int64(size), uint32(mode)
-	return m, h, nil
+	return r.head()
 }
 
 // Put stores the digest of path as read when it had meta, in its own

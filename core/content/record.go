@@ -56,16 +56,14 @@ func encodeRecord(m FileMeta, d FileDigest) ([]byte, error) {
 
 var errRecord = errors.New("malformed index record")
 
-// decodeRecord decodes what encodeRecord wrote. It never panics and never
-// trusts a count before checking it against the bytes that are there; the
-// result does not alias b.
-func decodeRecord(b []byte) (FileMeta, FileDigest, error) {
-	r := recordReader{b: b}
+// head reads what every record starts with: the version, the meta and the
+// content hash.
+func (r *recordReader) head() (FileMeta, Hash, error) {
 	if v := r.byte(); v != recordVersion {
 		if r.err != nil {
-			return FileMeta{}, FileDigest{}, r.err
+			return FileMeta{}, Hash{}, r.err
 		}
-		return FileMeta{}, FileDigest{}, fmt.Errorf("%w: version %d", errRecord, v)
+		return FileMeta{}, Hash{}, fmt.Errorf("%w: version %d", errRecord, v)
 	}
 	var m FileMeta
 	size := r.uvarint()
@@ -74,16 +72,32 @@ func decodeRecord(b []byte) (FileMeta, FileDigest, error) {
 	m.Inode = r.uvarint()
 	m.Dev = r.uvarint()
 	mode := r.uvarint()
-	var d FileDigest
-	r.hash(&d.Content)
+	var h Hash
+	r.hash(&h)
+	if r.err != nil {
+		return FileMeta{}, Hash{}, r.err
+	}
+	if size > math.MaxInt64 || mode > math.MaxUint32 {
+		return FileMeta{}, Hash{}, fmt.Errorf("%w: size or mode out of range", errRecord)
+	}
+	m.Size, m.Mode = int64(size), uint32(mode)
+	return m, h, nil
+}
+
+// decodeRecord decodes what encodeRecord wrote. It never panics and never
+// trusts a count before checking it against the bytes that are there; the
+// result does not alias b.
+func decodeRecord(b []byte) (FileMeta, FileDigest, error) {
+	r := recordReader{b: b}
+	m, content, err := r.head()
+	if err != nil {
+		return FileMeta{}, FileDigest{}, err
+	}
+	d := FileDigest{Content: content}
 	n := r.uvarint()
 	if r.err != nil {
 		return FileMeta{}, FileDigest{}, r.err
 	}
-	if size > math.MaxInt64 || mode > math.MaxUint32 {
-		return FileMeta{}, FileDigest{}, fmt.Errorf("%w: size or mode out of range", errRecord)
-	}
-	m.Size, m.Mode = int64(size), uint32(mode)
 	// Each chunk takes at least HashSize+1 bytes.
 	if n > uint64(len(r.b))/(HashSize+1) {
 		return FileMeta{}, FileDigest{}, fmt.Errorf("%w: %d chunks in %d bytes", errRecord, n, len(r.b))

@@ -140,24 +140,34 @@ func direntType(t uint8) (mode fs.FileMode, known bool) {
 	return 0, false
 }
 
-// lstatEntry stats name in the open directory dir without following a
-// symbolic link and returns its mode and meta, as lstatAt and StatMeta
-// would, without allocating.
-func lstatEntry(dir *openDir, name string) (fs.FileMode, FileMeta, error) {
-	var fi statInfo
+// statAt stats name in the open directory dir without following a
+// symbolic link: fstatat(2) relative to the directory, so the kernel does
+// not walk the whole path again for every entry.
+func statAt(dir *openDir, name string) (statInfo, error) {
+	fi := statInfo{name: name}
+	var u unix.Stat_t
 	for {
-		var u unix.Stat_t
 		err := unix.Fstatat(dir.fd, name, &u, unix.AT_SYMLINK_NOFOLLOW)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return 0, FileMeta{}, &fs.PathError{Op: "lstat", Path: joinAbs(dir.path, name), Err: err}
+			return fi, &fs.PathError{Op: "lstat", Path: joinAbs(dir.path, name), Err: err}
 		}
-		fi.st.Dev, fi.st.Ino, fi.st.Mode, fi.st.Size = u.Dev, u.Ino, u.Mode, u.Size
-		fi.st.Mtim = syscall.Timespec{Sec: u.Mtim.Sec, Nsec: u.Mtim.Nsec}
-		fi.st.Ctim = syscall.Timespec{Sec: u.Ctim.Sec, Nsec: u.Ctim.Nsec}
 		break
+	}
+	fi.st.Dev, fi.st.Ino, fi.st.Mode, fi.st.Size = u.Dev, u.Ino, u.Mode, u.Size
+	fi.st.Mtim = syscall.Timespec{Sec: u.Mtim.Sec, Nsec: u.Mtim.Nsec}
+	fi.st.Ctim = syscall.Timespec{Sec: u.Ctim.Sec, Nsec: u.Ctim.Nsec}
+	return fi, nil
+}
+
+// lstatEntry is lstatAt returning the mode and meta (as StatMeta gives
+// them) without allocating.
+func lstatEntry(dir *openDir, name string) (fs.FileMode, FileMeta, error) {
+	fi, err := statAt(dir, name)
+	if err != nil {
+		return 0, FileMeta{}, err
 	}
 	mode := fi.Mode()
 	return mode, FileMeta{
@@ -170,27 +180,14 @@ func lstatEntry(dir *openDir, name string) (fs.FileMode, FileMeta, error) {
 	}, nil
 }
 
-// lstatAt stats name in the open directory dir without following a
-// symbolic link: fstatat(2) relative to the directory, so the kernel does
-// not walk the whole path again for every entry. The FileInfo carries a
-// *syscall.Stat_t, as os.Lstat's does.
+// lstatAt is statAt as an fs.FileInfo carrying a *syscall.Stat_t, as
+// os.Lstat's does.
 func lstatAt(dir *openDir, name string) (fs.FileInfo, error) {
-	var u unix.Stat_t
-	for {
-		err := unix.Fstatat(dir.fd, name, &u, unix.AT_SYMLINK_NOFOLLOW)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "lstat", Path: joinAbs(dir.path, name), Err: err}
-		}
-		break
+	fi, err := statAt(dir, name)
+	if err != nil {
+		return nil, err
 	}
-	fi := &statInfo{name: name}
-	fi.st.Dev, fi.st.Ino, fi.st.Mode, fi.st.Size = u.Dev, u.Ino, u.Mode, u.Size
-	fi.st.Mtim = syscall.Timespec{Sec: u.Mtim.Sec, Nsec: u.Mtim.Nsec}
-	fi.st.Ctim = syscall.Timespec{Sec: u.Ctim.Sec, Nsec: u.Ctim.Nsec}
-	return fi, nil
+	return &fi, nil
 }
 
 // hashSmallFile reads and hashes the regular file at abs if it is shorter
