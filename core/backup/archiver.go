@@ -92,6 +92,10 @@ type archiver struct {
 	lastSave  time.Time
 	sinceSave int
 	packs     []repo.PackInfo
+
+	// commits, while files are read, takes the packs the savers fill to
+	// a goroutine that makes them durable (see committer).
+	commits *committer
 }
 
 // Backup backs paths up into r as a new snapshot. Unreadable files are
@@ -464,6 +468,8 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 	// channel, whose room only saves the readers a wait on tiny chunks.
 	bufs := newChunkBuffers(a.opts.ChunkMemory)
 	blobs := make(chan blobJob, 64)
+	a.commits = a.startCommitter(ctx, fail)
+	defer func() { a.commits = nil }()
 	// The buffers reading uses: the readers' chunker buffers, the chunks
 	// between readers and savers, and about one average chunk sealed in
 	// each saver's scratch buffer.
@@ -533,6 +539,7 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 	readers.Wait()
 	close(blobs)
 	savers.Wait()
+	a.commits.wait()
 	if firstErr != nil {
 		return firstErr
 	}
@@ -667,10 +674,22 @@ func unwrapPath(err error) error {
 // finishPacker writes a pack and saves the index now and then, so that an
 // interrupted backup leaves its packs findable by the next run.
 func (a *archiver) finishPacker(ctx context.Context, p *repo.Packer) error {
+	if a.commits != nil {
+		sp, err := p.Seal(ctx)
+		if err != nil || sp == nil {
+			return err
+		}
+		return a.commits.add(ctx, sp)
+	}
 	info, err := p.Finish(ctx)
 	if err != nil {
 		return err
 	}
+	return a.packWritten(ctx, info)
+}
+
+// packWritten saves the index now and then, after a pack was written.
+func (a *archiver) packWritten(ctx context.Context, info repo.PackInfo) error {
 	if info.ID.IsZero() {
 		return nil
 	}

@@ -324,17 +324,33 @@ func (p *Packer) Count() int { return len(p.blobs) }
 // SaveIndex. An empty Packer writes nothing and returns a zero PackInfo.
 // After Finish (successful or not) the Packer must not be used.
 func (p *Packer) Finish(ctx context.Context) (PackInfo, error) {
+	sp, err := p.Seal(ctx)
+	if err != nil || sp == nil {
+		return PackInfo{}, err
+	}
+	return sp.Commit()
+}
+
+// Seal writes the rest of the pack — its encrypted header and trailer —
+// and lets go of the Packer's buffers: the work of finishing a pack that
+// needs the CPU. What is left waits on the disk (fsync, rename, fsync of
+// the directory) and is the returned SealedPack's Commit, which a backup
+// runs on another goroutine while this one packs on. Until then the
+// pack's blobs stay in flight: other Packers skip them, Has does not
+// report them. An empty Packer seals to nil. After Seal (successful or
+// not) the Packer must not be used.
+func (p *Packer) Seal(ctx context.Context) (*SealedPack, error) {
 	if p.done {
-		return PackInfo{}, errors.New("packer: Finish called twice")
+		return nil, errors.New("packer: finished twice")
 	}
 	p.done = true
 	defer p.recycle()
 	if len(p.blobs) == 0 {
-		return PackInfo{}, nil
+		return nil, nil
 	}
-	fail := func(err error) (PackInfo, error) {
+	fail := func(err error) (*SealedPack, error) {
 		p.r.idx.releaseAll(p.blobs)
-		return PackInfo{}, err
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(err)
@@ -351,16 +367,44 @@ func (p *Packer) Finish(ctx context.Context) (PackInfo, error) {
 	if err := p.flush(); err != nil {
 		return fail(err)
 	}
-	var id ID
-	p.h.Sum(id[:0])
-	s := id.String()
-	if err := p.place(filepath.Join(p.r.dir, dataDir, s[:2]), s); err != nil {
-		return fail(fmt.Errorf("write pack %s: %w", packRel(id), err))
+	sp := &SealedPack{r: p.r, f: p.f, size: p.size, blobs: p.blobs}
+	p.h.Sum(sp.id[:0])
+	p.f, p.blobs = nil, nil
+	return sp, nil
+}
+
+// SealedPack is a pack whose bytes are all written to its temporary file
+// and which only needs to be made durable and indexed (Commit) or thrown
+// away (Discard). Exactly one of the two must be called.
+type SealedPack struct {
+	r     *Repository
+	f     *os.File
+	id    ID
+	size  int
+	blobs []BlobInfo
+}
+
+// Commit makes the pack durable under its name — fsync, read-only,
+// rename, fsync of the directory — and adds its blobs to the in-memory
+// index, so Has and LoadBlob see them at once. They become durable only
+// when the PackInfo is passed to SaveIndex.
+func (s *SealedPack) Commit() (PackInfo, error) {
+	name := s.id.String()
+	if err := place(s.f, filepath.Join(s.r.dir, dataDir, name[:2]), name); err != nil {
+		s.r.idx.releaseAll(s.blobs)
+		return PackInfo{}, fmt.Errorf("write pack %s: %w", packRel(s.id), err)
 	}
-	info := PackInfo{ID: id, Size: int64(p.size), Blobs: p.blobs}
-	p.r.idx.commitPack(info)
-	p.blobs = nil
+	info := PackInfo{ID: s.id, Size: int64(s.size), Blobs: s.blobs}
+	s.r.idx.commitPack(info)
 	return info, nil
+}
+
+// Discard removes the pack's temporary file and releases its blobs.
+func (s *SealedPack) Discard() {
+	name := s.f.Name()
+	s.f.Close()
+	os.Remove(name)
+	s.r.idx.releaseAll(s.blobs)
 }
 
 // Abort discards the pack and releases its in-flight blobs.
@@ -374,11 +418,10 @@ func (p *Packer) Abort() {
 	p.recycle()
 }
 
-// place makes the finished temporary file the pack dir/name: fsync,
-// read-only, rename, fsync the directory.
-func (p *Packer) place(dir, name string) error {
-	f := p.f
-	p.f = nil
+// place makes the finished temporary file f the pack dir/name: fsync,
+// read-only, rename, fsync the directory. f is closed, and removed if it
+// could not be placed.
+func place(f *os.File, dir, name string) error {
 	tmp := f.Name()
 	err := f.Sync()
 	if cerr := f.Close(); err == nil {
