@@ -44,6 +44,9 @@ type ScanOptions struct {
 
 	now       func() time.Time // tests move the clock to defeat the racy-file rule
 	afterRead func(abs string) // tests change files between reading and the second stat
+	// betweenQuick runs in hashQuick between the first read and the
+	// fstat; tests change files there.
+	betweenQuick func(abs string)
 }
 
 // ScanStats count what a scan saw and did.
@@ -407,6 +410,26 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 	)
 	for attempt := 0; ; attempt++ {
 		start = s.opts.now()
+		if attempt == 0 && s.opts.afterRead == nil && (e.ModTime == 0 || e.ModTime < start.Add(-racyWindow).UnixNano()) {
+			// A file the walk did not stat (the index does not know it)
+			// or saw unchanged for a while: most likely trusted without
+			// an fstat before the read.
+			var ok bool
+			var hashed int64
+			var err error
+			d, meta, hashed, *buf, ok, err = hashQuick(s.ctx, j.abs, *buf, start.Add(-racyWindow).UnixNano(), s.opts.betweenQuick)
+			s.count(func(st *ScanStats) { st.HashedBytes += hashed })
+			if err != nil {
+				e.Type = 0
+				if !errors.Is(err, fs.ErrNotExist) && s.ctx.Err() == nil {
+					s.addError(j.rel, err)
+				}
+				return
+			}
+			if ok {
+				break
+			}
+		}
 		if e.Size < MinSize && s.opts.afterRead == nil {
 			// Most files: one open, fstat, read, fstat, close.
 			var before, after FileMeta

@@ -4,6 +4,7 @@ package content
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
 )
 
@@ -208,17 +210,7 @@ func hashSmallFile(abs string, buf []byte) (d FileDigest, before, after FileMeta
 		return d, before, after, buf, false, &fs.PathError{Op: "open", Path: abs, Err: err}
 	}
 	defer unix.Close(fd)
-	fstat := func() (FileMeta, uint32, error) {
-		var u unix.Stat_t
-		if err := unix.Fstat(fd, &u); err != nil {
-			return FileMeta{}, 0, &fs.PathError{Op: "fstat", Path: abs, Err: err}
-		}
-		fi := &statInfo{name: abs}
-		fi.st.Dev, fi.st.Ino, fi.st.Mode, fi.st.Size = u.Dev, u.Ino, u.Mode, u.Size
-		fi.st.Mtim = syscall.Timespec{Sec: u.Mtim.Sec, Nsec: u.Mtim.Nsec}
-		fi.st.Ctim = syscall.Timespec{Sec: u.Ctim.Sec, Nsec: u.Ctim.Nsec}
-		return StatMeta(fi), u.Mode & unix.S_IFMT, nil
-	}
+	fstat := func() (FileMeta, uint32, error) { return fstatMeta(fd, abs) }
 	before, kind, err := fstat()
 	if err != nil {
 		return d, before, after, buf, false, err
@@ -263,6 +255,110 @@ func hashSmallFile(abs string, buf []byte) (d FileDigest, before, after FileMeta
 	}
 	return d, before, after, buf, true, nil
 }
+
+// fstatMeta returns the meta and the file type (S_IFMT bits) of the open
+// file fd, found at abs.
+func fstatMeta(fd int, abs string) (FileMeta, uint32, error) {
+	var u unix.Stat_t
+	if err := unix.Fstat(fd, &u); err != nil {
+		return FileMeta{}, 0, &fs.PathError{Op: "fstat", Path: abs, Err: err}
+	}
+	fi := &statInfo{name: abs}
+	fi.st.Dev, fi.st.Ino, fi.st.Mode, fi.st.Size = u.Dev, u.Ino, u.Mode, u.Size
+	fi.st.Mtim = syscall.Timespec{Sec: u.Mtim.Sec, Nsec: u.Mtim.Nsec}
+	fi.st.Ctim = syscall.Timespec{Sec: u.Ctim.Sec, Nsec: u.Ctim.Nsec}
+	return StatMeta(fi), u.Mode & unix.S_IFMT, nil
+}
+
+// hashQuick reads and hashes the file at abs with the fewest system calls
+// a file allows: open, read, fstat, close when it fits in buf (which it
+// grows to quickBufSize), one read more per buffer otherwise — against
+// five for hashSmallFile, whose fstat before the read is what tells it
+// whether the file changed while it read. hashQuick has no such stat; it
+// trusts what it read only if the file's times, as fstat sees them after
+// the read, are older than cutoff (the start of the read less
+// racyWindow): a write during the read would have set them later, the
+// file system's clock lagging ours by at most a tick. A file changed
+// recently, one that came short of the size fstat reports, or a read
+// that failed, returns ok false, having read nothing more than its first
+// buffer: the caller then takes the careful way, which also reports why.
+// hashed is the number of bytes hashed, whether trusted or not (a file
+// that fits in buf is hashed only once trusted). A file of MinSize or
+// more gets its identity only, as from hashIdentity; a shorter one is its
+// one chunk. between, if set, runs after the first read (tests change the
+// file there).
+func hashQuick(ctx context.Context, abs string, buf []byte, cutoff int64, between func(string)) (d FileDigest, meta FileMeta, hashed int64, _ []byte, ok bool, err error) {
+	if len(buf) < quickBufSize {
+		buf = make([]byte, quickBufSize)
+	}
+	var fd int
+	for {
+		fd, err = unix.Open(abs, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return d, meta, 0, buf, false, &fs.PathError{Op: "open", Path: abs, Err: err}
+	}
+	defer unix.Close(fd)
+	readOnce := func() (int, bool) {
+		for {
+			n, err := unix.Read(fd, buf)
+			if err != unix.EINTR {
+				return n, err == nil
+			}
+		}
+	}
+	recent := func(m FileMeta) bool { return m.ModTime >= cutoff || m.CTime >= cutoff }
+	n, good := readOnce()
+	if !good {
+		return d, meta, 0, buf, false, nil
+	}
+	if between != nil {
+		between(abs)
+	}
+	meta, kind, err := fstatMeta(fd, abs)
+	if err != nil || kind != unix.S_IFREG || recent(meta) {
+		return d, meta, 0, buf, false, nil
+	}
+	if n < len(buf) {
+		if meta.Size != int64(n) {
+			return d, meta, 0, buf, false, nil
+		}
+		d = FileDigest{Size: int64(n), Content: EmptyHash}
+		switch {
+		case n >= MinSize:
+			d.Content = Sum(buf[:n])
+		case n > 0:
+			h := Sum(buf[:n])
+			d.Content, d.Chunks = h, []ChunkRef{{Hash: h, Length: uint32(n)}}
+		}
+		return d, meta, d.Size, buf, true, nil
+	}
+	// A large file: hash on to its end, then look at its times again.
+	h := blake3.New()
+	for n > 0 {
+		_, _ = h.Write(buf[:n])
+		d.Size += int64(n)
+		if err := ctx.Err(); err != nil {
+			return FileDigest{}, meta, d.Size, buf, false, err
+		}
+		if n, good = readOnce(); !good {
+			return FileDigest{}, meta, d.Size, buf, false, nil
+		}
+	}
+	size := d.Size
+	if meta, kind, err = fstatMeta(fd, abs); err != nil || kind != unix.S_IFREG || recent(meta) || meta.Size != size {
+		return FileDigest{}, meta, size, buf, false, nil
+	}
+	h.Sum(d.Content[:0])
+	return d, meta, size, buf, true, nil
+}
+
+// quickBufSize is hashQuick's buffer: a file shorter than this is read in
+// one call.
+const quickBufSize = identityBufSize
 
 // statInfo is an fs.FileInfo over a stat structure, with the mode bits
 // mapped as package os maps them.
