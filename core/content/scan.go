@@ -192,8 +192,19 @@ type dirNode struct {
 // dropped (Type 0) if the file cannot be read.
 type hashJob struct {
 	entry *Entry
+	dir   *openDir // holds a reference (release) until the job is done
+	name  string
 	abs   string
 	rel   string
+}
+
+// release drops a reference to the open directory: the walker that listed
+// it holds one, and every file queued from it one more, so that workers
+// open files relative to it. The last one closes it.
+func (d *openDir) release() {
+	if d.refs.Add(-1) == 0 {
+		d.Close()
+	}
 }
 
 // walkAll lists every directory from root down with opts.Walkers
@@ -272,7 +283,8 @@ func (s *scanner) walk(l *lister, node *dirNode) ([]*dirNode, error) {
 		}
 		return nil, nil
 	}
-	defer dir.Close()
+	dir.refs.Store(1)
+	defer dir.release()
 	s.mu.Lock()
 	s.nodes = append(s.nodes, node) // before its children are queued
 	s.stats.Dirs++
@@ -349,7 +361,7 @@ func (s *scanner) walk(l *lister, node *dirNode) ([]*dirNode, error) {
 			e.Type = TypeDir
 			subdirs = append(subdirs, len(entries))
 		case mode&fs.ModeSymlink != 0:
-			target, err := os.Readlink(joinAbs(node.abs, name))
+			target, err := readlinkAt(dir, name)
 			if err != nil {
 				if !errors.Is(err, fs.ErrNotExist) {
 					s.addError(joinRel(node.dir.Path, name), err)
@@ -371,9 +383,11 @@ func (s *scanner) walk(l *lister, node *dirNode) ([]*dirNode, error) {
 	node.dir.Entries = entries
 	for _, f := range files {
 		name := entries[f.i].Name
+		dir.refs.Add(1)
 		select {
-		case s.jobs <- hashJob{entry: &entries[f.i], abs: joinAbs(node.abs, name), rel: joinRel(node.dir.Path, name)}:
+		case s.jobs <- hashJob{entry: &entries[f.i], dir: dir, name: name, abs: joinAbs(node.abs, name), rel: joinRel(node.dir.Path, name)}:
 		case <-s.ctx.Done():
+			dir.release()
 			return nil, s.ctx.Err()
 		}
 	}
@@ -394,9 +408,11 @@ func (s *scanner) worker() {
 	var buf []byte
 	for j := range s.jobs {
 		if s.ctx.Err() != nil {
+			j.dir.release()
 			continue // drain
 		}
 		s.hashJob(j, &buf)
+		j.dir.release()
 	}
 }
 
@@ -417,7 +433,7 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 			var ok bool
 			var hashed int64
 			var err error
-			d, meta, hashed, *buf, ok, err = hashQuick(s.ctx, j.abs, *buf, start.Add(-racyWindow).UnixNano(), s.opts.betweenQuick)
+			d, meta, hashed, *buf, ok, err = hashQuick(s.ctx, j.dir, j.name, j.abs, *buf, start.Add(-racyWindow).UnixNano(), s.opts.betweenQuick)
 			s.count(func(st *ScanStats) { st.HashedBytes += hashed })
 			if err != nil {
 				e.Type = 0
@@ -435,7 +451,7 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 			var before, after FileMeta
 			var ok bool
 			var err error
-			d, before, after, *buf, ok, err = hashSmallFile(j.abs, *buf)
+			d, before, after, *buf, ok, err = hashSmallFileAt(j.dir, j.name, j.abs, *buf)
 			if err != nil {
 				e.Type = 0
 				if !errors.Is(err, fs.ErrNotExist) {
@@ -456,7 +472,7 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 				continue
 			}
 		}
-		f, fi, err := openRegular(j.abs, false)
+		f, fi, err := openRegularAt(j.dir, j.name, j.abs)
 		if err != nil {
 			e.Type = 0
 			if !errors.Is(err, fs.ErrNotExist) {

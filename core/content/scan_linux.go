@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 type openDir struct {
 	fd   int
 	path string
+	refs atomic.Int32 // see release
 }
 
 func (d *openDir) Close() error { return unix.Close(d.fd) }
@@ -199,13 +202,17 @@ func lstatAt(dir *openDir, name string) (fs.FileInfo, error) {
 // file is MinSize or longer, or grew between the fstat and the read: the
 // caller takes the long way. before and after are its meta around the read.
 func hashSmallFile(abs string, buf []byte) (d FileDigest, before, after FileMeta, _ []byte, ok bool, err error) {
-	var fd int
-	for {
-		fd, err = unix.Open(abs, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	return hashSmallFileFd(unix.AT_FDCWD, abs, abs, buf)
+}
+
+// hashSmallFileAt is hashSmallFile for the file name in the open
+// directory dir, found at abs.
+func hashSmallFileAt(dir *openDir, name, abs string, buf []byte) (d FileDigest, before, after FileMeta, _ []byte, ok bool, err error) {
+	return hashSmallFileFd(dir.fd, name, abs, buf)
+}
+
+func hashSmallFileFd(dirfd int, name, abs string, buf []byte) (d FileDigest, before, after FileMeta, _ []byte, ok bool, err error) {
+	fd, err := openFileAt(dirfd, name)
 	if err != nil {
 		return d, before, after, buf, false, &fs.PathError{Op: "open", Path: abs, Err: err}
 	}
@@ -287,17 +294,11 @@ func fstatMeta(fd int, abs string) (FileMeta, uint32, error) {
 // more gets its identity only, as from hashIdentity; a shorter one is its
 // one chunk. between, if set, runs after the first read (tests change the
 // file there).
-func hashQuick(ctx context.Context, abs string, buf []byte, cutoff int64, between func(string)) (d FileDigest, meta FileMeta, hashed int64, _ []byte, ok bool, err error) {
+func hashQuick(ctx context.Context, dir *openDir, name, abs string, buf []byte, cutoff int64, between func(string)) (d FileDigest, meta FileMeta, hashed int64, _ []byte, ok bool, err error) {
 	if len(buf) < quickBufSize {
 		buf = make([]byte, quickBufSize)
 	}
-	var fd int
-	for {
-		fd, err = unix.Open(abs, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	fd, err := openFileAt(dir.fd, name)
 	if err != nil {
 		return d, meta, 0, buf, false, &fs.PathError{Op: "open", Path: abs, Err: err}
 	}
@@ -354,6 +355,57 @@ func hashQuick(ctx context.Context, abs string, buf []byte, cutoff int64, betwee
 	}
 	h.Sum(d.Content[:0])
 	return d, meta, size, buf, true, nil
+}
+
+// openFileAt opens the file name in the directory open as dirfd for
+// reading, without following a symbolic link or waiting on a FIFO. A name
+// relative to its directory also reaches a file whose whole path is longer
+// than PATH_MAX, and spares the kernel walking that path again.
+func openFileAt(dirfd int, name string) (int, error) {
+	for {
+		fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// openRegularAt is openRegular (not following a link) for the file name
+// in the open directory dir, found at abs.
+func openRegularAt(dir *openDir, name, abs string) (*os.File, os.FileInfo, error) {
+	fd, err := openFileAt(dir.fd, name)
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: "open", Path: abs, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), abs)
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, &fs.PathError{Op: "open", Path: abs, Err: errNotRegular}
+	}
+	return f, fi, nil
+}
+
+// readlinkAt reads the symbolic link name in the open directory dir.
+func readlinkAt(dir *openDir, name string) (string, error) {
+	for n := 256; ; n *= 2 {
+		b := make([]byte, n)
+		m, err := unix.Readlinkat(dir.fd, name, b)
+		if err == unix.EINTR {
+			n /= 2
+			continue
+		}
+		if err != nil {
+			return "", &fs.PathError{Op: "readlink", Path: joinAbs(dir.path, name), Err: err}
+		}
+		if m < n {
+			return string(b[:m]), nil
+		}
+	}
 }
 
 // quickBufSize is hashQuick's buffer: a file shorter than this is read in

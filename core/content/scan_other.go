@@ -6,10 +6,14 @@ import (
 	"context"
 	"io/fs"
 	"os"
+	"sync/atomic"
 )
 
 // openDir is a directory being listed.
-type openDir struct{ f *os.File }
+type openDir struct {
+	f    *os.File
+	refs atomic.Int32 // see release
+}
 
 func (d *openDir) Close() error { return d.f.Close() }
 
@@ -30,7 +34,7 @@ func readDir(abs string, _ *[]byte) (*openDir, []dirEntry, error) {
 		des[i] = dirEntry{name: de.Name(), typ: de.Type()}
 	}
 	sortEntries(des)
-	return &openDir{f}, des, nil
+	return &openDir{f: f}, des, nil
 }
 
 // lstatAt stats name in the open directory dir without following a
@@ -41,8 +45,24 @@ func lstatAt(dir *openDir, name string) (fs.FileInfo, error) {
 
 // hashQuick is a fast path of Linux only; elsewhere every file takes the
 // careful way.
-func hashQuick(_ context.Context, _ string, buf []byte, _ int64, _ func(string)) (d FileDigest, meta FileMeta, hashed int64, _ []byte, ok bool, err error) {
+func hashQuick(_ context.Context, _ *openDir, _, _ string, buf []byte, _ int64, _ func(string)) (d FileDigest, meta FileMeta, hashed int64, _ []byte, ok bool, err error) {
 	return d, meta, 0, buf, false, nil
+}
+
+// hashSmallFileAt is hashSmallFile: the fast path of Linux only.
+func hashSmallFileAt(_ *openDir, _, _ string, buf []byte) (d FileDigest, before, after FileMeta, _ []byte, ok bool, err error) {
+	return d, before, after, buf, false, nil
+}
+
+// openRegularAt is openRegular (not following a link) for the file name
+// in the open directory dir, found at abs.
+func openRegularAt(_ *openDir, _, abs string) (*os.File, os.FileInfo, error) {
+	return openRegular(abs, false)
+}
+
+// readlinkAt reads the symbolic link name in the open directory dir.
+func readlinkAt(dir *openDir, name string) (string, error) {
+	return os.Readlink(joinAbs(dir.f.Name(), name))
 }
 
 // hashSmallFile is the fast path of Linux only; elsewhere every file takes
