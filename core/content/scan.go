@@ -447,7 +447,8 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 			}
 		}
 		if e.Size < MinSize && s.opts.afterRead == nil {
-			// Most files: one open, fstat, read, fstat, close.
+			// The careful way for a small file: open, fstat, read,
+			// fstat, close, the two fstats compared.
 			var before, after FileMeta
 			var ok bool
 			var err error
