@@ -175,13 +175,7 @@ func (sc *Scanned) Run(ctx context.Context, r *repo.Repository) (BackupSummary, 
 		return BackupSummary{}, err
 	}
 
-	tp := r.NewPacker()
-	rootHash, err := a.saveTrees(ctx, root, &tp)
-	if err == nil {
-		err = a.finishPacker(ctx, tp)
-	} else {
-		tp.Abort()
-	}
+	rootHash, err := a.saveAllTrees(ctx, root)
 	if err == nil {
 		err = a.saveIndex(ctx, true)
 	}
@@ -484,7 +478,7 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 			failed := false
 			for b := range blobs {
 				if !failed {
-					if err := a.saveBlob(ctx, &p, b); err != nil {
+					if err := a.saveBlob(ctx, &p, repo.DataBlob, b); err != nil {
 						fail(err)
 						failed = true
 					}
@@ -554,16 +548,17 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 // buffer for the rare stream that needs more (long runs of one byte).
 const readBufSize = 4 << 20
 
-// blobJob is a new chunk on its way to a pack. data is lent by the
-// readFiles' chunkBuffers.
+// blobJob is a new blob on its way to a pack: in readFiles a chunk whose
+// data is lent by the chunkBuffers, in saveAllTrees an encoded tree.
 type blobJob struct {
 	hash content.Hash
 	data []byte
 }
 
-// saveBlob packs one chunk, finishing the pack when it is full.
-func (a *archiver) saveBlob(ctx context.Context, p **repo.Packer, b blobJob) error {
-	n, err := (*p).AddHashed(repo.DataBlob, b.hash, b.data)
+// saveBlob packs one blob, finishing the pack when it is full. b.hash
+// must have been computed from b.data by the caller.
+func (a *archiver) saveBlob(ctx context.Context, p **repo.Packer, t repo.BlobType, b blobJob) error {
+	n, err := (*p).AddHashed(t, b.hash, b.data)
 	if err != nil {
 		return err
 	}
@@ -725,11 +720,58 @@ func (a *archiver) abort(ctx context.Context) {
 	_ = a.saveIndex(context.WithoutCancel(ctx), true)
 }
 
-// saveTrees stores the directory trees bottom-up and returns the root's
-// plain hash.
-func (a *archiver) saveTrees(ctx context.Context, d *walkDir, p **repo.Packer) (content.Hash, error) {
+// saveAllTrees stores the directory trees and returns the root's plain
+// hash. The trees are encoded and hashed bottom-up on this goroutine (a
+// directory's tree holds its subdirectories' hashes) and compressed,
+// encrypted and packed by opts.Workers savers, so that the end of a
+// backup of many directories does not leave all but one core idle.
+func (a *archiver) saveAllTrees(ctx context.Context, root *walkDir) (content.Hash, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(err error) { errOnce.Do(func() { firstErr = err; cancel() }) }
+	blobs := make(chan blobJob, 2*a.opts.Workers)
+	var savers sync.WaitGroup
+	for range max(a.opts.Workers, 1) {
+		savers.Go(func() {
+			p := a.repo.NewPacker()
+			for b := range blobs {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				if err := a.saveBlob(ctx, &p, repo.TreeBlob, b); err != nil {
+					fail(err)
+				}
+			}
+			if ctx.Err() != nil {
+				p.Abort()
+				return
+			}
+			if err := a.finishPacker(ctx, p); err != nil {
+				fail(err)
+			}
+		})
+	}
+	h, err := a.saveTrees(ctx, root, blobs)
+	if err != nil {
+		fail(err)
+	}
+	close(blobs)
+	savers.Wait()
+	if firstErr != nil {
+		return content.Hash{}, firstErr
+	}
+	return h, ctx.Err()
+}
+
+// saveTrees encodes and hashes the directory trees bottom-up, hands each
+// to the savers through blobs, and returns the root's plain hash.
+func (a *archiver) saveTrees(ctx context.Context, d *walkDir, blobs chan<- blobJob) (content.Hash, error) {
 	for _, sub := range d.subs {
-		h, err := a.saveTrees(ctx, sub, p)
+		h, err := a.saveTrees(ctx, sub, blobs)
 		if err != nil {
 			return content.Hash{}, err
 		}
@@ -759,6 +801,7 @@ func (a *archiver) saveTrees(ctx context.Context, d *walkDir, p **repo.Packer) (
 	h := content.Sum(raw)
 	if d.path != "" {
 		d.node.Content = DirHash(t)
+		a.mu.Lock()
 		switch {
 		case d.parent == nil:
 			a.sum.DirsNew++
@@ -767,22 +810,14 @@ func (a *archiver) saveTrees(ctx context.Context, d *walkDir, p **repo.Packer) (
 		default:
 			a.sum.DirsChanged++
 		}
+		a.mu.Unlock()
 	}
 	// The parent loop copies sub.node after this returns, so the Merkle
 	// hash set above travels with it.
-	n, err := (*p).Add(repo.TreeBlob, h, raw)
-	if err != nil {
-		return content.Hash{}, err
-	}
-	if n > 0 {
-		a.sum.DataAdded += int64(len(raw))
-		a.sum.DataAddedStored += int64(n)
-	}
-	if (*p).Full() {
-		if err := a.finishPacker(ctx, *p); err != nil {
-			return content.Hash{}, err
-		}
-		*p = a.repo.NewPacker()
+	select {
+	case blobs <- blobJob{hash: h, data: raw}:
+	case <-ctx.Done():
+		return content.Hash{}, ctx.Err()
 	}
 	return h, nil
 }

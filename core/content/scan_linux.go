@@ -278,9 +278,10 @@ func fstatMeta(fd int, abs string) (FileMeta, uint32, error) {
 }
 
 // hashQuick reads and hashes the file at abs with the fewest system calls
-// a file allows: open, read, fstat, close when it fits in buf (which it
-// grows to quickBufSize), one read more per buffer otherwise — against
-// five for hashSmallFile, whose fstat before the read is what tells it
+// a file allows: open, read, fstat, close when it fits in the first read
+// (quickFirstRead), a read and an fstat more when it fits in a buffer
+// grown to its size (below quickBufSize), one read more per buffer past
+// that — against five for hashSmallFile, whose fstat before the read is what tells it
 // whether the file changed while it read. hashQuick has no such stat; it
 // trusts what it read only if the file's times, as fstat sees them after
 // the read, are older than cutoff (the start of the read less
@@ -295,24 +296,24 @@ func fstatMeta(fd int, abs string) (FileMeta, uint32, error) {
 // one chunk. between, if set, runs after the first read (tests change the
 // file there).
 func hashQuick(ctx context.Context, dir *openDir, name, abs string, buf []byte, cutoff int64, between func(string)) (d FileDigest, meta FileMeta, hashed int64, _ []byte, ok bool, err error) {
-	if len(buf) < quickBufSize {
-		buf = make([]byte, quickBufSize)
+	if len(buf) < quickFirstRead {
+		buf = make([]byte, quickFirstRead)
 	}
 	fd, err := openFileAt(dir.fd, name)
 	if err != nil {
 		return d, meta, 0, buf, false, &fs.PathError{Op: "open", Path: abs, Err: err}
 	}
 	defer unix.Close(fd)
-	readOnce := func() (int, bool) {
+	readInto := func(b []byte) (int, bool) {
 		for {
-			n, err := unix.Read(fd, buf)
+			n, err := unix.Read(fd, b)
 			if err != unix.EINTR {
 				return n, err == nil
 			}
 		}
 	}
 	recent := func(m FileMeta) bool { return m.ModTime >= cutoff || m.CTime >= cutoff }
-	n, good := readOnce()
+	n, good := readInto(buf)
 	if !good {
 		return d, meta, 0, buf, false, nil
 	}
@@ -323,7 +324,32 @@ func hashQuick(ctx context.Context, dir *openDir, name, abs string, buf []byte, 
 	if err != nil || kind != unix.S_IFREG || recent(meta) {
 		return d, meta, 0, buf, false, nil
 	}
-	if n < len(buf) {
+	whole := n < len(buf) // the file ends in buf
+	if !whole && len(buf) < quickBufSize && meta.Size < quickBufSize {
+		// Longer than the first read, short enough for one buffer: grow
+		// the buffer to fit it (a tree of small files keeps small
+		// buffers) and read the rest, then look at its times again.
+		if int(meta.Size) >= len(buf) {
+			nb := make([]byte, meta.Size+1)
+			copy(nb, buf[:n])
+			buf = nb
+		}
+		for n < int(meta.Size) {
+			m, good := readInto(buf[n:])
+			if !good {
+				return d, meta, 0, buf, false, nil
+			}
+			if m == 0 {
+				break
+			}
+			n += m
+		}
+		if meta, kind, err = fstatMeta(fd, abs); err != nil || kind != unix.S_IFREG || recent(meta) {
+			return d, meta, 0, buf, false, nil
+		}
+		whole = true
+	}
+	if whole {
 		if meta.Size != int64(n) {
 			return d, meta, 0, buf, false, nil
 		}
@@ -337,7 +363,13 @@ func hashQuick(ctx context.Context, dir *openDir, name, abs string, buf []byte, 
 		}
 		return d, meta, d.Size, buf, true, nil
 	}
-	// A large file: hash on to its end, then look at its times again.
+	// A large file: hash on to its end in a buffer of quickBufSize, then
+	// look at its times again.
+	if len(buf) < quickBufSize {
+		nb := make([]byte, quickBufSize)
+		copy(nb, buf[:n])
+		buf = nb
+	}
 	h := blake3.New()
 	for n > 0 {
 		_, _ = h.Write(buf[:n])
@@ -345,7 +377,7 @@ func hashQuick(ctx context.Context, dir *openDir, name, abs string, buf []byte, 
 		if err := ctx.Err(); err != nil {
 			return FileDigest{}, meta, d.Size, buf, false, err
 		}
-		if n, good = readOnce(); !good {
+		if n, good = readInto(buf); !good {
 			return FileDigest{}, meta, d.Size, buf, false, nil
 		}
 	}
@@ -354,6 +386,9 @@ func hashQuick(ctx context.Context, dir *openDir, name, abs string, buf []byte, 
 		return FileDigest{}, meta, size, buf, false, nil
 	}
 	h.Sum(d.Content[:0])
+	if size < MinSize { // it grew past a buffer smaller than MinSize: still one chunk
+		d.Chunks = []ChunkRef{{Hash: d.Content, Length: uint32(size)}}
+	}
 	return d, meta, size, buf, true, nil
 }
 
@@ -408,9 +443,13 @@ func readlinkAt(dir *openDir, name string) (string, error) {
 	}
 }
 
-// quickBufSize is hashQuick's buffer: a file shorter than this is read in
-// one call.
-const quickBufSize = identityBufSize
+// hashQuick's buffer: the first read takes up to quickFirstRead bytes,
+// and a file shorter than quickBufSize is read whole into a buffer grown
+// to fit it.
+const (
+	quickFirstRead = 64 << 10
+	quickBufSize   = identityBufSize
+)
 
 // statInfo is an fs.FileInfo over a stat structure, with the mode bits
 // mapped as package os maps them.

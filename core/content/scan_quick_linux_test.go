@@ -19,11 +19,14 @@ import (
 func TestScanQuickReadNoticesAChange(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		size   int // past quickBufSize: hashed on after the first read
+		size   int // past quickFirstRead: read into a grown buffer; past quickBufSize: hashed on
 		change bool
 	}{
 		{"small, untouched", 3000, false},
 		{"small, changed", 3000, true},
+		{"past the first read, untouched", quickFirstRead + 200<<10, false},
+		{"past the first read, changed", quickFirstRead + 200<<10, true},
+		{"past MinSize, untouched", MinSize + 1000, false},
 		{"large, untouched", quickBufSize + 4097, false},
 		{"large, changed", quickBufSize + 4097, true},
 	} {
