@@ -154,6 +154,12 @@ func openRegular(path string, follow bool) (*os.File, os.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return statRegular(f, path)
+}
+
+// statRegular stats the open file f, found at path, and closes it unless
+// it is a regular file.
+func statRegular(f *os.File, path string) (*os.File, os.FileInfo, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()

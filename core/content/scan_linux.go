@@ -412,17 +412,7 @@ func openRegularAt(dir *openDir, name, abs string) (*os.File, os.FileInfo, error
 	if err != nil {
 		return nil, nil, &fs.PathError{Op: "open", Path: abs, Err: err}
 	}
-	f := os.NewFile(uintptr(fd), abs)
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, &fs.PathError{Op: "open", Path: abs, Err: errNotRegular}
-	}
-	return f, fi, nil
+	return statRegular(os.NewFile(uintptr(fd), abs), abs)
 }
 
 // readlinkAt reads the symbolic link name in the open directory dir.
