@@ -171,7 +171,7 @@ func decodeMetaContent(b []byte) (FileMeta, Hash, error) {
 func (x *Index) Put(path string, meta FileMeta, d FileDigest) error {
 	v, err := encodeRecord(meta, d)
 	if err == nil {
-		err = checkKey(path)
+		err = checkKey(len(path))
 	}
 	if err != nil {
 		return fmt.Errorf("content: index put %q: %w", abbrev(path), err)
@@ -297,29 +297,44 @@ func (w *IndexWriter) commitLoop() {
 // Put queues a record; see Index.Put. It returns an earlier commit error, if
 // any.
 func (w *IndexWriter) Put(path string, meta FileMeta, d FileDigest) error {
+	return w.put([]byte(path), meta, d)
+}
+
+// PutAt is Put for the file name in the directory dir (an absolute path):
+// its key is built from the parts, without the path as a string.
+func (w *IndexWriter) PutAt(dir, name string, meta FileMeta, d FileDigest) error {
+	key := make([]byte, 0, len(dir)+1+len(name))
+	key = append(key, dir...)
+	if !strings.HasSuffix(dir, string(filepath.Separator)) {
+		key = append(key, filepath.Separator)
+	}
+	return w.put(append(key, name...), meta, d)
+}
+
+func (w *IndexWriter) put(key []byte, meta FileMeta, d FileDigest) error {
 	v, err := encodeRecord(meta, d)
 	if err == nil {
-		err = checkKey(path)
+		err = checkKey(len(key))
 	}
 	if err != nil {
-		return fmt.Errorf("content: index put %q: %w", abbrev(path), err)
+		return fmt.Errorf("content: index put %q: %w", abbrev(string(key)), err)
 	}
-	return w.add(pendingOp{key: []byte(path), val: v})
+	return w.add(pendingOp{key: key, val: v})
 }
 
 // Delete queues the removal of path.
 func (w *IndexWriter) Delete(path string) error {
-	if err := checkKey(path); err != nil {
+	if err := checkKey(len(path)); err != nil {
 		return fmt.Errorf("content: index delete %q: %w", abbrev(path), err)
 	}
 	return w.add(pendingOp{key: []byte(path)})
 }
 
-// checkKey rejects paths bbolt cannot store as keys, so that one odd path
-// does not fail a whole batch.
-func checkKey(path string) error {
-	if path == "" || len(path) > bolt.MaxKeySize {
-		return fmt.Errorf("path of %d bytes cannot be a key", len(path))
+// checkKey rejects paths (of n bytes) bbolt cannot store as keys, so that
+// one odd path does not fail a whole batch.
+func checkKey(n int) error {
+	if n == 0 || n > bolt.MaxKeySize {
+		return fmt.Errorf("path of %d bytes cannot be a key", n)
 	}
 	return nil
 }

@@ -271,3 +271,30 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
+
+// PutAt stores a record under the same key as Put of the joined path.
+func TestIndexWriterPutAt(t *testing.T) {
+	x, _ := openTestIndex(t)
+	m, d := sampleDigest(3)
+	w := x.Writer()
+	sep := string(filepath.Separator)
+	for _, c := range []struct{ dir, name string }{
+		{sep + "root" + sep + "sub", "file.txt"},
+		{sep, "top"}, // the root directory already ends in a separator
+	} {
+		if err := w.PutAt(c.dir, c.name, m, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.PutAt(sep+"root", strings.Repeat("n", bolt.MaxKeySize), m, d); err == nil {
+		t.Error("a key past bbolt's limit was accepted")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{joinAbs(sep+"root"+sep+"sub", "file.txt"), sep + "top"} {
+		if got, ok := x.Lookup(p, m); !ok || got.Content != d.Content {
+			t.Errorf("%s: not found under the joined path", p)
+		}
+	}
+}

@@ -191,12 +191,17 @@ type dirNode struct {
 // hashJob is a file to read; the worker fills in *entry, or marks it
 // dropped (Type 0) if the file cannot be read.
 type hashJob struct {
-	entry *Entry
-	dir   *openDir // holds a reference (release) until the job is done
-	name  string
-	abs   string
-	rel   string
+	entry     *Entry
+	dir       *openDir // holds a reference (release) until the job is done
+	name      string
+	parentAbs string // the directory's absolute path
+	parentRel string // and its path in the tree
 }
+
+// abs and rel are the file's paths, made when needed: most files need
+// neither (the index key is built from the parts).
+func (j *hashJob) abs() string { return joinAbs(j.parentAbs, j.name) }
+func (j *hashJob) rel() string { return joinRel(j.parentRel, j.name) }
 
 // release drops a reference to the open directory: the walker that listed
 // it holds one, and every file queued from it one more, so that workers
@@ -385,7 +390,7 @@ func (s *scanner) walk(l *lister, node *dirNode) ([]*dirNode, error) {
 		name := entries[f.i].Name
 		dir.refs.Add(1)
 		select {
-		case s.jobs <- hashJob{entry: &entries[f.i], dir: dir, name: name, abs: joinAbs(node.abs, name), rel: joinRel(node.dir.Path, name)}:
+		case s.jobs <- hashJob{entry: &entries[f.i], dir: dir, name: name, parentAbs: node.abs, parentRel: node.dir.Path}:
 		case <-s.ctx.Done():
 			dir.release()
 			return nil, s.ctx.Err()
@@ -411,12 +416,12 @@ func (s *scanner) worker() {
 			j.dir.release()
 			continue // drain
 		}
-		s.hashJob(j, &buf)
+		s.hashJob(&j, &buf)
 		j.dir.release()
 	}
 }
 
-func (s *scanner) hashJob(j hashJob, buf *[]byte) {
+func (s *scanner) hashJob(j *hashJob, buf *[]byte) {
 	e := j.entry
 	var (
 		d       FileDigest
@@ -433,12 +438,12 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 			var ok bool
 			var hashed int64
 			var err error
-			d, meta, hashed, *buf, ok, err = hashQuick(s.ctx, j.dir, j.name, j.abs, *buf, start.Add(-racyWindow).UnixNano(), s.opts.betweenQuick)
+			d, meta, hashed, *buf, ok, err = hashQuick(s.ctx, j.dir, j.name, j.parentAbs, *buf, start.Add(-racyWindow).UnixNano(), s.opts.betweenQuick)
 			s.count(func(st *ScanStats) { st.HashedBytes += hashed })
 			if err != nil {
 				e.Type = 0
 				if !errors.Is(err, fs.ErrNotExist) && s.ctx.Err() == nil {
-					s.addError(j.rel, err)
+					s.addError(j.rel(), err)
 				}
 				return
 			}
@@ -452,11 +457,11 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 			var before, after FileMeta
 			var ok bool
 			var err error
-			d, before, after, *buf, ok, err = hashSmallFileAt(j.dir, j.name, j.abs, *buf)
+			d, before, after, *buf, ok, err = hashSmallFileAt(j.dir, j.name, j.abs(), *buf)
 			if err != nil {
 				e.Type = 0
 				if !errors.Is(err, fs.ErrNotExist) {
-					s.addError(j.rel, err)
+					s.addError(j.rel(), err)
 				}
 				return
 			}
@@ -473,11 +478,11 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 				continue
 			}
 		}
-		f, fi, err := openRegularAt(j.dir, j.name, j.abs)
+		f, fi, err := openRegularAt(j.dir, j.name, j.abs())
 		if err != nil {
 			e.Type = 0
 			if !errors.Is(err, fs.ErrNotExist) {
-				s.addError(j.rel, err)
+				s.addError(j.rel(), err)
 			}
 			return
 		}
@@ -487,7 +492,7 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 		}
 		d, *buf, err = hashScanned(s.ctx, f, before.Size, *buf)
 		if s.opts.afterRead != nil {
-			s.opts.afterRead(j.abs)
+			s.opts.afterRead(j.abs())
 		}
 		var after FileMeta
 		if err == nil {
@@ -500,7 +505,7 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 		if err != nil {
 			e.Type = 0
 			if s.ctx.Err() == nil {
-				s.addError(j.rel, err)
+				s.addError(j.rel(), err)
 			}
 			return
 		}
@@ -520,7 +525,7 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 		st.Bytes += d.Size
 		st.HashedFiles++
 		if changed {
-			st.Changed = append(st.Changed, j.rel)
+			st.Changed = append(st.Changed, j.rel())
 		}
 	})
 	if changed || s.writer == nil {
@@ -530,8 +535,8 @@ func (s *scanner) hashJob(j hashJob, buf *[]byte) {
 	if meta.ModTime >= cutoff || meta.CTime >= cutoff {
 		return // racy: could change again without its times changing
 	}
-	if err := s.writer.Put(j.abs, meta, d); err != nil {
-		s.indexError(j.rel, err)
+	if err := s.writer.PutAt(j.parentAbs, j.name, meta, d); err != nil {
+		s.indexError(j.rel(), err)
 	}
 }
 

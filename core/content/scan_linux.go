@@ -174,15 +174,8 @@ func lstatEntry(dir *openDir, name string) (fs.FileMode, FileMeta, error) {
 	if err != nil {
 		return 0, FileMeta{}, err
 	}
-	mode := fi.Mode()
-	return mode, FileMeta{
-		Size:    fi.st.Size,
-		ModTime: fi.st.Mtim.Nano(),
-		Mode:    uint32(mode),
-		CTime:   fi.st.Ctim.Nano(),
-		Inode:   uint64(fi.st.Ino),
-		Dev:     uint64(fi.st.Dev),
-	}, nil
+	mode, meta := metaOf(fi.st.Mode, fi.st.Size, fi.st.Mtim.Nano(), fi.st.Ctim.Nano(), fi.st.Ino, fi.st.Dev)
+	return mode, meta, nil
 }
 
 // lstatAt is statAt as an fs.FileInfo carrying a *syscall.Stat_t, as
@@ -217,7 +210,7 @@ func hashSmallFileFd(dirfd int, name, abs string, buf []byte) (d FileDigest, bef
 		return d, before, after, buf, false, &fs.PathError{Op: "open", Path: abs, Err: err}
 	}
 	defer unix.Close(fd)
-	fstat := func() (FileMeta, uint32, error) { return fstatMeta(fd, abs) }
+	fstat := func() (FileMeta, uint32, error) { return fstatMeta(fd, "", abs) }
 	before, kind, err := fstat()
 	if err != nil {
 		return d, before, after, buf, false, err
@@ -264,17 +257,28 @@ func hashSmallFileFd(dirfd int, name, abs string, buf []byte) (d FileDigest, bef
 }
 
 // fstatMeta returns the meta and the file type (S_IFMT bits) of the open
-// file fd, found at abs.
-func fstatMeta(fd int, abs string) (FileMeta, uint32, error) {
+// file fd, the file name in the directory dir (or at the path name when
+// dir is ""), without allocating.
+func fstatMeta(fd int, dir, name string) (FileMeta, uint32, error) {
 	var u unix.Stat_t
 	if err := unix.Fstat(fd, &u); err != nil {
-		return FileMeta{}, 0, &fs.PathError{Op: "fstat", Path: abs, Err: err}
+		path := name
+		if dir != "" {
+			path = joinAbs(dir, name)
+		}
+		return FileMeta{}, 0, &fs.PathError{Op: "fstat", Path: path, Err: err}
 	}
-	fi := &statInfo{name: abs}
-	fi.st.Dev, fi.st.Ino, fi.st.Mode, fi.st.Size = u.Dev, u.Ino, u.Mode, u.Size
-	fi.st.Mtim = syscall.Timespec{Sec: u.Mtim.Sec, Nsec: u.Mtim.Nsec}
-	fi.st.Ctim = syscall.Timespec{Sec: u.Ctim.Sec, Nsec: u.Ctim.Nsec}
-	return StatMeta(fi), u.Mode & unix.S_IFMT, nil
+	_, m := metaOf(u.Mode, u.Size, u.Mtim.Nano(), u.Ctim.Nano(), u.Ino, u.Dev)
+	return m, u.Mode & unix.S_IFMT, nil
+}
+
+// metaOf returns the mode and meta of a stat structure's fields as
+// StatMeta gives them, without allocating.
+func metaOf(mode uint32, size, mtime, ctime int64, ino, dev uint64) (fs.FileMode, FileMeta) {
+	var fi statInfo
+	fi.st.Mode = mode
+	m := fi.Mode()
+	return m, FileMeta{Size: size, ModTime: mtime, Mode: uint32(m), CTime: ctime, Inode: ino, Dev: dev}
 }
 
 // hashQuick reads and hashes the file at abs with the fewest system calls
@@ -295,13 +299,13 @@ func fstatMeta(fd int, abs string) (FileMeta, uint32, error) {
 // more gets its identity only, as from hashIdentity; a shorter one is its
 // one chunk. between, if set, runs after the first read (tests change the
 // file there).
-func hashQuick(ctx context.Context, dir *openDir, name, abs string, buf []byte, cutoff int64, between func(string)) (d FileDigest, meta FileMeta, hashed int64, _ []byte, ok bool, err error) {
+func hashQuick(ctx context.Context, dir *openDir, name, dirAbs string, buf []byte, cutoff int64, between func(string)) (d FileDigest, meta FileMeta, hashed int64, _ []byte, ok bool, err error) {
 	if len(buf) < quickFirstRead {
 		buf = make([]byte, quickFirstRead)
 	}
 	fd, err := openFileAt(dir.fd, name)
 	if err != nil {
-		return d, meta, 0, buf, false, &fs.PathError{Op: "open", Path: abs, Err: err}
+		return d, meta, 0, buf, false, &fs.PathError{Op: "open", Path: joinAbs(dirAbs, name), Err: err}
 	}
 	defer unix.Close(fd)
 	readInto := func(b []byte) (int, bool) {
@@ -318,9 +322,9 @@ func hashQuick(ctx context.Context, dir *openDir, name, abs string, buf []byte, 
 		return d, meta, 0, buf, false, nil
 	}
 	if between != nil {
-		between(abs)
+		between(joinAbs(dirAbs, name))
 	}
-	meta, kind, err := fstatMeta(fd, abs)
+	meta, kind, err := fstatMeta(fd, dirAbs, name)
 	if err != nil || kind != unix.S_IFREG || recent(meta) {
 		return d, meta, 0, buf, false, nil
 	}
@@ -344,7 +348,7 @@ func hashQuick(ctx context.Context, dir *openDir, name, abs string, buf []byte, 
 			}
 			n += m
 		}
-		if meta, kind, err = fstatMeta(fd, abs); err != nil || kind != unix.S_IFREG || recent(meta) {
+		if meta, kind, err = fstatMeta(fd, dirAbs, name); err != nil || kind != unix.S_IFREG || recent(meta) {
 			return d, meta, 0, buf, false, nil
 		}
 		whole = true
@@ -382,7 +386,7 @@ func hashQuick(ctx context.Context, dir *openDir, name, abs string, buf []byte, 
 		}
 	}
 	size := d.Size
-	if meta, kind, err = fstatMeta(fd, abs); err != nil || kind != unix.S_IFREG || recent(meta) || meta.Size != size {
+	if meta, kind, err = fstatMeta(fd, dirAbs, name); err != nil || kind != unix.S_IFREG || recent(meta) || meta.Size != size {
 		return FileDigest{}, meta, size, buf, false, nil
 	}
 	h.Sum(d.Content[:0])
