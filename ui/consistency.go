@@ -290,7 +290,7 @@ func (p *consistencyPage) updateStatus() {
 		p.setStatus(statusError, "Could not read the watched folders: "+p.loadErr.Error())
 		return
 	}
-	kind, text := cnStatusLine(p.folders, p.checks, time.Now())
+	kind, text := cnStatusLine(p.folders, p.checks, p.selected, time.Now())
 	p.setStatus(kind, text)
 }
 
@@ -302,6 +302,7 @@ func (p *consistencyPage) selectFolder(path string) {
 	p.selected = path
 	p.showResult()
 	p.showLastCompare()
+	p.updateStatus()
 }
 
 // showLastCompare runs the selected folder's last check again when it was

@@ -146,13 +146,16 @@ func cnCountWords(counts map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// cnStatusLine answers "are my folders intact?".
-func cnStatusLine(folders []watch.FolderInfo, checks map[string]consistency.CheckRecord, now time.Time) (statusKind, string) {
+// cnStatusLine answers "are my folders intact?". selected is the folder
+// whose outcome the page shows ("" for none): when it is one that drifted,
+// the line does not ask to select one.
+func cnStatusLine(folders []watch.FolderInfo, checks map[string]consistency.CheckRecord, selected string, now time.Time) (statusKind, string) {
 	if len(folders) == 0 {
 		return statusNeutral, "No watched folders yet"
 	}
 	var corrupt, unavailable, drifted, scanning, never []string
 	var newest time.Time
+	shown := false // the selected folder is one that drifted
 	for _, f := range folders {
 		var rec *consistency.CheckRecord
 		if r, ok := checks[f.Path]; ok {
@@ -169,6 +172,7 @@ func cnStatusLine(folders []watch.FolderInfo, checks map[string]consistency.Chec
 			unavailable = append(unavailable, name)
 		case cnStateDrifted:
 			drifted = append(drifted, name)
+			shown = shown || f.Path == selected
 		case cnStateScanning:
 			scanning = append(scanning, name)
 		}
@@ -183,7 +187,13 @@ func cnStatusLine(folders []watch.FolderInfo, checks map[string]consistency.Chec
 		return statusError, "Cannot read " + bkFirst(unavailable, 3) + " — is the disk there?"
 	case len(drifted) > 0:
 		if len(drifted) == 1 {
+			if shown {
+				return statusWarn, drifted[0] + " differed at its last check"
+			}
 			return statusWarn, drifted[0] + " differed at its last check — select it to see what"
+		}
+		if shown {
+			return statusWarn, cnAnd(drifted, 3) + " differed at their last checks"
 		}
 		return statusWarn, cnAnd(drifted, 3) + " differed at their last checks — select one to see what"
 	case len(scanning) > 0:

@@ -424,8 +424,11 @@ func TestConsistencyPageShowsTheLastCompareOnSelect(t *testing.T) {
 
 	p, w := newConsistencyTestPage(t, s)
 	// The compare is recorded for both folders.
+	// The first folder is selected on load, and it is one that drifted:
+	// the line does not ask to select one.
 	waitUI(t, "the drift in the status line", func() bool {
-		return strings.Contains(texts(w.Content()), "Photos and Photos copy differed at their last checks — select one to see what")
+		all := texts(w.Content())
+		return strings.Contains(all, "Photos and Photos copy differed at their last checks") && !strings.Contains(all, "select one")
 	})
 	uiDo(func() { p.selectFolder(a) })
 	r := waitResult(t, p, a, func(r *cnResult) bool { return r.kind == "compare" && r.compare != nil })
@@ -435,4 +438,35 @@ func TestConsistencyPageShowsTheLastCompareOnSelect(t *testing.T) {
 	waitUI(t, "the differing file in the tree", func() bool {
 		return strings.Contains(texts(w.Content()), "only-here.txt")
 	})
+}
+
+// The status line asks to select a drifted folder only when none of those
+// is the one shown.
+func TestCnStatusLineHint(t *testing.T) {
+	folders := []watch.FolderInfo{
+		{Path: "/a/fine", Watching: true, Ready: true},
+		{Path: "/a/one", Watching: true, Ready: true},
+		{Path: "/a/two", Watching: true, Ready: true},
+	}
+	checks := map[string]consistency.CheckRecord{
+		"/a/fine": {Folder: "/a/fine", Result: consistency.ResultClean},
+		"/a/one":  {Folder: "/a/one", Result: consistency.ResultDrifted},
+		"/a/two":  {Folder: "/a/two", Result: consistency.ResultDrifted},
+	}
+	for _, tc := range []struct{ selected, want string }{
+		{"", "one and two differed at their last checks — select one to see what"},
+		{"/a/fine", "one and two differed at their last checks — select one to see what"},
+		{"/a/two", "one and two differed at their last checks"},
+	} {
+		if kind, got := cnStatusLine(folders, checks, tc.selected, time.Now()); got != tc.want || kind != statusWarn {
+			t.Errorf("selected %q: %v %q, want %q", tc.selected, kind, got, tc.want)
+		}
+	}
+	one := map[string]consistency.CheckRecord{"/a/one": checks["/a/one"]}
+	if _, got := cnStatusLine(folders[:2], one, "/a/fine", time.Now()); got != "one differed at its last check — select it to see what" {
+		t.Errorf("one drifted, another selected: %q", got)
+	}
+	if _, got := cnStatusLine(folders[:2], one, "/a/one", time.Now()); got != "one differed at its last check" {
+		t.Errorf("one drifted and selected: %q", got)
+	}
 }
