@@ -421,6 +421,15 @@ func (s *scanner) worker() {
 	}
 }
 
+// dropFile leaves a file that could not be read out of the tree, and
+// reports why unless it vanished or the scan was cancelled.
+func (s *scanner) dropFile(j *hashJob, err error) {
+	j.entry.Type = 0
+	if !errors.Is(err, fs.ErrNotExist) && s.ctx.Err() == nil {
+		s.addError(j.rel(), err)
+	}
+}
+
 func (s *scanner) hashJob(j *hashJob, buf *[]byte) {
 	e := j.entry
 	var (
@@ -431,20 +440,18 @@ func (s *scanner) hashJob(j *hashJob, buf *[]byte) {
 	)
 	for attempt := 0; ; attempt++ {
 		start = s.opts.now()
-		if attempt == 0 && s.opts.afterRead == nil && (e.ModTime == 0 || e.ModTime < start.Add(-racyWindow).UnixNano()) {
+		cutoff := start.Add(-racyWindow).UnixNano() // times at or past it are racy
+		if attempt == 0 && s.opts.afterRead == nil && (e.ModTime == 0 || e.ModTime < cutoff) {
 			// A file the walk did not stat (the index does not know it)
 			// or saw unchanged for a while: most likely trusted without
 			// an fstat before the read.
 			var ok bool
 			var hashed int64
 			var err error
-			d, meta, hashed, *buf, ok, err = hashQuick(s.ctx, j.dir, j.name, j.parentAbs, *buf, start.Add(-racyWindow).UnixNano(), s.opts.betweenQuick)
+			d, meta, hashed, *buf, ok, err = hashQuick(s.ctx, j.dir, j.name, j.parentAbs, *buf, cutoff, s.opts.betweenQuick)
 			s.count(func(st *ScanStats) { st.HashedBytes += hashed })
 			if err != nil {
-				e.Type = 0
-				if !errors.Is(err, fs.ErrNotExist) && s.ctx.Err() == nil {
-					s.addError(j.rel(), err)
-				}
+				s.dropFile(j, err)
 				return
 			}
 			if ok {
@@ -459,10 +466,7 @@ func (s *scanner) hashJob(j *hashJob, buf *[]byte) {
 			var err error
 			d, before, after, *buf, ok, err = hashSmallFileAt(j.dir, j.name, j.abs(), *buf)
 			if err != nil {
-				e.Type = 0
-				if !errors.Is(err, fs.ErrNotExist) {
-					s.addError(j.rel(), err)
-				}
+				s.dropFile(j, err)
 				return
 			}
 			if ok {
@@ -480,10 +484,7 @@ func (s *scanner) hashJob(j *hashJob, buf *[]byte) {
 		}
 		f, fi, err := openRegularAt(j.dir, j.name, j.abs())
 		if err != nil {
-			e.Type = 0
-			if !errors.Is(err, fs.ErrNotExist) {
-				s.addError(j.rel(), err)
-			}
+			s.dropFile(j, err)
 			return
 		}
 		before := StatMeta(fi)
@@ -503,10 +504,7 @@ func (s *scanner) hashJob(j *hashJob, buf *[]byte) {
 		}
 		f.Close()
 		if err != nil {
-			e.Type = 0
-			if s.ctx.Err() == nil {
-				s.addError(j.rel(), err)
-			}
+			s.dropFile(j, err)
 			return
 		}
 		s.count(func(st *ScanStats) { st.HashedBytes += d.Size })
@@ -573,11 +571,7 @@ func hashScanned(ctx context.Context, f *os.File, size int64, buf []byte) (FileD
 		n, err := io.ReadFull(f, buf[:need])
 		switch {
 		case err == io.ErrUnexpectedEOF || err == io.EOF:
-			if n == 0 {
-				return FileDigest{Content: EmptyHash}, buf, nil
-			}
-			h := Sum(buf[:n])
-			return FileDigest{Size: int64(n), Content: h, Chunks: []ChunkRef{{Hash: h, Length: uint32(n)}}}, buf, nil
+			return wholeDigest(buf[:n]), buf, nil
 		case err != nil:
 			return FileDigest{}, buf, err
 		}
@@ -588,6 +582,20 @@ func hashScanned(ctx context.Context, f *os.File, size int64, buf []byte) (FileD
 	}
 	return hashIdentity(ctx, f, buf)
 }
+
+// scannedDigest is the digest a scan records for a file of size bytes
+// whose content hash is sum: a file shorter than MinSize is one chunk,
+// whose hash is the file's; a longer one gets its identity only.
+func scannedDigest(size int64, sum Hash) FileDigest {
+	d := FileDigest{Size: size, Content: sum}
+	if size > 0 && size < MinSize {
+		d.Chunks = []ChunkRef{{Hash: sum, Length: uint32(size)}}
+	}
+	return d
+}
+
+// wholeDigest is scannedDigest for a file whose bytes are all of b.
+func wholeDigest(b []byte) FileDigest { return scannedDigest(int64(len(b)), Sum(b)) }
 
 // identityBufSize is the read buffer of hashIdentity: large enough that
 // BLAKE3 hashes many 1 KiB chunks per call, small enough that the scan's

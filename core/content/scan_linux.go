@@ -248,12 +248,7 @@ func hashSmallFileFd(dirfd int, name, abs string, buf []byte) (d FileDigest, bef
 	if after, _, err = fstat(); err != nil {
 		return d, before, after, buf, false, err
 	}
-	d = FileDigest{Size: int64(n), Content: EmptyHash}
-	if n > 0 {
-		h := Sum(buf[:n])
-		d.Content, d.Chunks = h, []ChunkRef{{Hash: h, Length: uint32(n)}}
-	}
-	return d, before, after, buf, true, nil
+	return wholeDigest(buf[:n]), before, after, buf, true, nil
 }
 
 // fstatMeta returns the meta and the file type (S_IFMT bits) of the open
@@ -316,7 +311,21 @@ func hashQuick(ctx context.Context, dir *openDir, name, dirAbs string, buf []byt
 			}
 		}
 	}
-	recent := func(m FileMeta) bool { return m.ModTime >= cutoff || m.CTime >= cutoff }
+	// settled fstats the file: a regular file, its times older than
+	// cutoff, so what was read before is what it holds.
+	settled := func() bool {
+		var kind uint32
+		meta, kind, err = fstatMeta(fd, dirAbs, name)
+		return err == nil && kind == unix.S_IFREG && meta.ModTime < cutoff && meta.CTime < cutoff
+	}
+	// grow makes buf at least size bytes, keeping its first n.
+	grow := func(n, size int) {
+		if len(buf) < size {
+			nb := make([]byte, size)
+			copy(nb, buf[:n])
+			buf = nb
+		}
+	}
 	n, good := readInto(buf)
 	if !good {
 		return d, meta, 0, buf, false, nil
@@ -324,20 +333,14 @@ func hashQuick(ctx context.Context, dir *openDir, name, dirAbs string, buf []byt
 	if between != nil {
 		between(joinAbs(dirAbs, name))
 	}
-	meta, kind, err := fstatMeta(fd, dirAbs, name)
-	if err != nil || kind != unix.S_IFREG || recent(meta) {
+	if !settled() {
 		return d, meta, 0, buf, false, nil
 	}
-	whole := n < len(buf) // the file ends in buf
-	if !whole && len(buf) < quickBufSize && meta.Size < quickBufSize {
+	if n == len(buf) && meta.Size < quickBufSize {
 		// Longer than the first read, short enough for one buffer: grow
 		// the buffer to fit it (a tree of small files keeps small
-		// buffers) and read the rest, then look at its times again.
-		if int(meta.Size) >= len(buf) {
-			nb := make([]byte, meta.Size+1)
-			copy(nb, buf[:n])
-			buf = nb
-		}
+		// buffers), read the rest, then look at its times again.
+		grow(n, int(meta.Size)+1)
 		for n < int(meta.Size) {
 			m, good := readInto(buf[n:])
 			if !good {
@@ -348,52 +351,38 @@ func hashQuick(ctx context.Context, dir *openDir, name, dirAbs string, buf []byt
 			}
 			n += m
 		}
-		if meta, kind, err = fstatMeta(fd, dirAbs, name); err != nil || kind != unix.S_IFREG || recent(meta) {
+		if !settled() {
 			return d, meta, 0, buf, false, nil
 		}
-		whole = true
 	}
-	if whole {
+	if n < len(buf) { // the file ends in buf
 		if meta.Size != int64(n) {
 			return d, meta, 0, buf, false, nil
 		}
-		d = FileDigest{Size: int64(n), Content: EmptyHash}
-		switch {
-		case n >= MinSize:
-			d.Content = Sum(buf[:n])
-		case n > 0:
-			h := Sum(buf[:n])
-			d.Content, d.Chunks = h, []ChunkRef{{Hash: h, Length: uint32(n)}}
-		}
+		d = wholeDigest(buf[:n])
 		return d, meta, d.Size, buf, true, nil
 	}
 	// A large file: hash on to its end in a buffer of quickBufSize, then
 	// look at its times again.
-	if len(buf) < quickBufSize {
-		nb := make([]byte, quickBufSize)
-		copy(nb, buf[:n])
-		buf = nb
-	}
+	grow(n, quickBufSize)
 	h := blake3.New()
+	var size int64
 	for n > 0 {
 		_, _ = h.Write(buf[:n])
-		d.Size += int64(n)
+		size += int64(n)
 		if err := ctx.Err(); err != nil {
-			return FileDigest{}, meta, d.Size, buf, false, err
+			return d, meta, size, buf, false, err
 		}
 		if n, good = readInto(buf); !good {
-			return FileDigest{}, meta, d.Size, buf, false, nil
+			return d, meta, size, buf, false, nil
 		}
 	}
-	size := d.Size
-	if meta, kind, err = fstatMeta(fd, dirAbs, name); err != nil || kind != unix.S_IFREG || recent(meta) || meta.Size != size {
-		return FileDigest{}, meta, size, buf, false, nil
+	if !settled() || meta.Size != size {
+		return d, meta, size, buf, false, nil
 	}
-	h.Sum(d.Content[:0])
-	if size < MinSize { // it grew past a buffer smaller than MinSize: still one chunk
-		d.Chunks = []ChunkRef{{Hash: d.Content, Length: uint32(size)}}
-	}
-	return d, meta, size, buf, true, nil
+	var sum Hash
+	h.Sum(sum[:0])
+	return scannedDigest(size, sum), meta, size, buf, true, nil
 }
 
 // openFileAt opens the file name in the directory open as dirfd for

@@ -401,10 +401,15 @@ func (s *SealedPack) Commit() (PackInfo, error) {
 
 // Discard removes the pack's temporary file and releases its blobs.
 func (s *SealedPack) Discard() {
-	name := s.f.Name()
-	s.f.Close()
-	os.Remove(name)
+	dropTemp(s.f)
 	s.r.idx.releaseAll(s.blobs)
+}
+
+// dropTemp closes and removes a pack's temporary file.
+func dropTemp(f *os.File) {
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
 }
 
 // Abort discards the pack and releases its in-flight blobs.
@@ -444,9 +449,7 @@ func place(f *os.File, dir, name string) error {
 // the scratch buffer on to the next Packer.
 func (p *Packer) recycle() {
 	if p.f != nil {
-		name := p.f.Name()
-		p.f.Close()
-		os.Remove(name)
+		dropTemp(p.f)
 		p.f = nil
 	}
 	p.wbuf = nil
