@@ -245,10 +245,11 @@ func (r *Runner) Launch(ctx context.Context, req control.Request, origin Origin)
 		}
 		return 0, errors.New(res.Error)
 	}
+	run := r.enqueue(r.base, l)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.execute(r.base, l, nil, r.direct)
+		run(nil, r.direct)
 	}()
 	return l.task.ID, nil
 }
@@ -334,10 +335,15 @@ func (r *Runner) start(req control.Request, origin Origin, retryOf ID) (*live, c
 
 // execute queues, runs and finishes a created task.
 func (r *Runner) execute(ctx context.Context, l *live, sink control.Sink, next control.DispatchFunc) control.Result {
+	return r.enqueue(ctx, l)(sink, next)
+}
+
+// enqueue puts a created task in the queue now and returns what runs and
+// finishes it. Launch queues before it returns, so tasks launched one
+// after another are admitted in that order.
+func (r *Runner) enqueue(ctx context.Context, l *live) func(control.Sink, control.DispatchFunc) control.Result {
 	tctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	stop := context.AfterFunc(r.base, cancel)
-	defer stop()
 
 	r.mu.Lock()
 	l.cancel = cancel
@@ -349,6 +355,15 @@ func (r *Runner) execute(ctx context.Context, l *live, sink control.Sink, next c
 	r.scheduleLocked()
 	r.mu.Unlock()
 
+	return func(sink control.Sink, next control.DispatchFunc) control.Result {
+		defer cancel()
+		defer stop()
+		return r.admitAndRun(ctx, tctx, l, sink, next)
+	}
+}
+
+// admitAndRun waits for a queued task's turn, runs it and records its end.
+func (r *Runner) admitAndRun(ctx, tctx context.Context, l *live, sink control.Sink, next control.DispatchFunc) control.Result {
 	select {
 	case <-l.admitted:
 	case <-tctx.Done():
@@ -973,10 +988,11 @@ func (r *Runner) LaunchRetry(ctx context.Context, id ID, secrets map[string]stri
 	if l == nil {
 		return 0, errors.New(res.Error)
 	}
+	run := r.enqueue(r.base, l)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.execute(r.base, l, nil, r.direct)
+		run(nil, r.direct)
 	}()
 	return l.task.ID, nil
 }

@@ -494,6 +494,29 @@ func TestPauseAll(t *testing.T) {
 	}
 }
 
+// Tasks launched one after another start in that order: Launch queues a
+// task before it returns its ID.
+func TestLaunchedTasksStartInOrder(t *testing.T) {
+	h := newHarness(t, Options{MaxConcurrent: 1})
+	var names []string
+	for i := range 12 {
+		name := fmt.Sprintf("t%02d", i)
+		names = append(names, name)
+		h.launch(workArgs{Name: name, Block: true})
+	}
+	for _, want := range names {
+		select {
+		case got := <-h.started:
+			if got != want {
+				t.Fatalf("%s started before %s", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s never started", want)
+		}
+		close(h.release(want))
+	}
+}
+
 func TestCancel(t *testing.T) {
 	h := newHarness(t, Options{MaxConcurrent: 1})
 	run := h.launch(workArgs{Name: "run", Block: true})
