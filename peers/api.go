@@ -358,7 +358,31 @@ func (s *Service) Call(ctx context.Context, peer string, req control.Request, si
 		return control.Result{}, err
 	}
 	req.Secrets = nil
-	return c.call(ctx, req, sink, callGrace)
+	res, err := c.call(ctx, req, sink, callGrace)
+	// A call that only reads is made again on the connection that replaced
+	// its own (both sides dial a peer that comes back, and one connection
+	// wins), a few times at most.
+	for range maxReplacedRetries {
+		if err == nil || !errors.Is(err, errReplaced) || !s.readOnly(req.Op) {
+			break
+		}
+		if c = s.replacement(ctx, c); c == nil {
+			break
+		}
+		res, err = c.call(ctx, req, sink, callGrace)
+	}
+	return res, err
+}
+
+// maxReplacedRetries bounds how often a read is made again after its
+// connection was replaced.
+const maxReplacedRetries = 3
+
+// readOnly reports whether op only reads (it needs the observe
+// permission), so calling it twice is harmless.
+func (s *Service) readOnly(op string) bool {
+	need, ok := s.opts.Allowed[op]
+	return op == OpGranted || op == OpLiveMetrics || ok && need == trust.Observe
 }
 
 // connTo resolves a peer and returns its live connection.
@@ -386,9 +410,10 @@ func (s *Service) connTo(peer string) (*conn, error) {
 	return c, nil
 }
 
-// LiveMetrics streams the peer's monitor ticks until ctx ends or the
-// connection drops, when the channel closes. A slow reader misses ticks
-// rather than holding the connection up.
+// LiveMetrics streams the peer's monitor ticks until ctx ends or the peer
+// goes offline, when the channel closes. A connection replaced by a newer
+// one to the same peer does not end it: the stream goes on over the new
+// one. A slow reader misses ticks rather than holding the connection up.
 func (s *Service) LiveMetrics(ctx context.Context, peer string) (<-chan wire.Tick, error) {
 	c, err := s.connTo(peer)
 	if err != nil {
@@ -397,12 +422,19 @@ func (s *Service) LiveMetrics(ctx context.Context, peer string) (<-chan wire.Tic
 	ticks := make(chan wire.Tick, 16)
 	go func() {
 		defer close(ticks)
-		res, err := c.callStream(ctx, control.Request{Op: OpLiveMetrics}, nil, ticks, time.Second)
-		if err == nil {
-			err = res.Err()
-		}
-		if err != nil && ctx.Err() == nil {
-			s.log.Debug("live metrics ended", "peer", c.peer.Short(), "err", err)
+		for c != nil {
+			res, err := c.callStream(ctx, control.Request{Op: OpLiveMetrics}, nil, ticks, time.Second)
+			if err == nil {
+				err = res.Err()
+			}
+			if err == nil || ctx.Err() != nil {
+				return
+			}
+			if !errors.Is(err, errReplaced) {
+				s.log.Debug("live metrics ended", "peer", c.peer.Short(), "err", err)
+				return
+			}
+			c = s.replacement(ctx, c)
 		}
 	}()
 	return ticks, nil

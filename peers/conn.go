@@ -44,6 +44,15 @@ const (
 	closeReplaced = 4004 // a duplicate connection lost
 )
 
+// errReplaced is why a connection ended when another connection to the
+// same peer took its place, as either side decided. A call that only
+// reads can be made again on the connection that won.
+var errReplaced = errors.New("replaced by a newer connection to the same peer")
+
+// replaceWait bounds how long a read call or a live stream cut by
+// errReplaced waits for the connection that replaced it.
+const replaceWait = 5 * time.Second
+
 // conn is one authenticated connection to a peer.
 type conn struct {
 	s      *Service
@@ -64,6 +73,8 @@ type conn struct {
 	rtt  atomic.Int64 // latest ping round trip, ns
 	// heard: a message came in since the writer's last ping tick.
 	heard atomic.Bool
+
+	sendReq sync.Mutex // held from numbering a call to queueing it
 
 	mu     sync.Mutex
 	nextID uint64              // last ID this side used for a call
@@ -165,7 +176,10 @@ func (c *conn) readLoop() {
 		typ, b, err := c.readMessage(&buf, extend)
 		if err != nil {
 			var ce *websocket.CloseError
-			if errors.As(err, &ce) && ce.Text != "" {
+			switch {
+			case errors.As(err, &ce) && ce.Code == closeReplaced:
+				err = fmt.Errorf("peer closed the connection: %w", errReplaced)
+			case errors.As(err, &ce) && ce.Text != "":
 				err = fmt.Errorf("peer closed the connection: %s", ce.Text)
 			}
 			if errors.Is(err, websocket.ErrReadLimit) {
@@ -466,6 +480,9 @@ func (c *conn) callStream(ctx context.Context, req control.Request, sink control
 // it arrives (see pending.tick) until the call ends.
 func (c *conn) callEach(ctx context.Context, req control.Request, sink control.Sink, tick func(wire.Tick), grace time.Duration) (control.Result, error) {
 	p := &pending{sink: sink, res: make(chan wire.Response, 1), tick: tick}
+	// Numbering and queueing are one step, so the peer gets the calls in
+	// the order of their IDs (it refuses a lower ID after a higher one).
+	c.sendReq.Lock()
 	c.mu.Lock()
 	c.nextID++
 	id := c.nextID
@@ -476,7 +493,9 @@ func (c *conn) callEach(ctx context.Context, req control.Request, sink control.S
 		delete(c.calls, id)
 		c.mu.Unlock()
 	}
-	if err := c.send(ctx, wire.Msg{Type: wire.TRequest, ID: id, Request: &wire.Request{Op: req.Op, Args: req.Args}}); err != nil {
+	err := c.send(ctx, wire.Msg{Type: wire.TRequest, ID: id, Request: &wire.Request{Op: req.Op, Args: req.Args}})
+	c.sendReq.Unlock()
+	if err != nil {
 		forget()
 		return control.Result{}, err
 	}

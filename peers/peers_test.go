@@ -44,6 +44,7 @@ type node struct {
 	mu            sync.Mutex
 	ran           []string      // operations the router ran for peers
 	slow          chan struct{} // a "slow" call started
+	acts          chan struct{} // a "slow.act" call started (one each)
 }
 
 // How long the test nodes' links may stay silent before they are cut.
@@ -87,15 +88,19 @@ func newNodeTimeout(t *testing.T, name string, readTimeout time.Duration) *node 
 			return map[string]string{"device": name, "op": op}, nil
 		})
 	}
-	n.slow = make(chan struct{}, 1)
-	n.router.Handle("slow", func(ctx context.Context, c *control.Call) (any, error) {
-		select {
-		case n.slow <- struct{}{}:
-		default:
+	n.slow, n.acts = make(chan struct{}, 1), make(chan struct{}, 8)
+	slow := func(started chan struct{}) control.Handler {
+		return func(ctx context.Context, c *control.Call) (any, error) {
+			select {
+			case started <- struct{}{}:
+			default:
+			}
+			<-ctx.Done()
+			return nil, ctx.Err()
 		}
-		<-ctx.Done()
-		return nil, ctx.Err()
-	})
+	}
+	n.router.Handle("slow", slow(n.slow))     // reads (observe)
+	n.router.Handle("slow.act", slow(n.acts)) // acts (control)
 	if n.alerts, err = alerts.New(n.db, alerts.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +111,7 @@ func newNodeTimeout(t *testing.T, name string, readTimeout time.Duration) *node 
 func (n *node) newService() *Service {
 	return New(Options{
 		Identity: n.id, Trust: n.trust, Dispatcher: n.router, Bus: n.bus, DeviceName: n.name, Version: "test",
-		Allowed:      map[string]trust.Permission{"status": trust.Observe, "slow": trust.Observe, "jobs.run": trust.Control},
+		Allowed:      map[string]trust.Permission{"status": trust.Observe, "slow": trust.Observe, "slow.act": trust.Control, "jobs.run": trust.Control},
 		Listen:       "127.0.0.1:0",
 		PingInterval: n.readTimeout / 4, ReadTimeout: n.readTimeout,
 		Alerts: n.alerts, OfflineAlertAfter: time.Hour,
@@ -691,5 +696,160 @@ func TestLiveMetrics(t *testing.T) {
 	}
 	cancel()
 	for range ticks {
+	}
+}
+
+// TestReplacedConnectionCarriesReadsAndStreams replaces a settled
+// connection with a newer one (as when both sides dial a peer that came
+// back): a read in flight is made again on the new connection, a live
+// stream goes on over it, and an action in flight is not repeated.
+func TestReplacedConnectionCarriesReadsAndStreams(t *testing.T) {
+	a, b := newStartedNode(t, "alpha"), newStartedNode(t, "beta")
+	pair(t, a, b)
+	if _, err := a.trust.Grant(b.id.ID, trust.Control); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, a, b)
+	low, high := a, b
+	if b.id.ID.Compare(a.id.ID) < 0 {
+		low, high = b, a
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ticks, err := b.svc.LiveMetrics(ctx, "alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var value atomicFloat
+	value.set(0.25)
+	stopTicks := make(chan struct{})
+	defer close(stopTicks)
+	go func() {
+		for {
+			select {
+			case <-stopTicks:
+				return
+			case <-time.After(20 * time.Millisecond):
+				a.bus.Publish(monitor.Tick{At: time.Now(), Samples: []monitor.Sample{{Name: "cpu_usage_ratio", Value: value.get()}}})
+			}
+		}
+	}()
+	if _, ok := <-ticks; !ok {
+		t.Fatal("the stream ended at once")
+	}
+
+	calls := []struct {
+		op      string
+		repeat  bool
+		started chan struct{}
+	}{{"slow", true, a.slow}, {"slow.act", false, a.acts}}
+	for _, call := range calls {
+		t.Run(call.op, func(t *testing.T) {
+			old := b.svc.current(a.id.ID)
+			callCtx, stop := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() {
+				res, err := b.svc.Call(callCtx, "alpha", control.Request{Op: call.op}, nil)
+				if err == nil {
+					err = res.Err()
+				}
+				done <- err
+			}()
+			<-call.started // running on alpha
+
+			// The lower ID dials again: both sides take the new connection
+			// and close the old one as replaced.
+			p, _ := low.trust.Get(high.id.ID)
+			ws, hello, err := low.svc.dial(context.Background(), high.id.ID, p.Addresses[0], nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			low.svc.attach(ws, high.id.ID, low.id.ID, hello)
+			eventually(t, "both sides on the new connection", func() bool {
+				cb := b.svc.current(a.id.ID)
+				return cb != nil && cb != old && a.svc.current(b.id.ID) != nil
+			})
+
+			if call.repeat {
+				select {
+				case <-call.started:
+				case err := <-done:
+					t.Fatalf("the read ended instead of being made again: %v", err)
+				case <-time.After(20 * time.Second):
+					t.Fatal("the read was not made again on the new connection")
+				}
+				stop()
+				if err := <-done; err == nil || !strings.Contains(err.Error(), "canceled") {
+					t.Errorf("the read ended with %v, want it canceled by its caller", err)
+				}
+			} else {
+				err := <-done
+				stop()
+				if err == nil || !errors.Is(err, errReplaced) || !strings.Contains(err.Error(), "replaced by a newer connection") {
+					t.Errorf("the action in flight ended with %v, want the replaced connection's error", err)
+				}
+				if n := len(call.started); n > 0 {
+					t.Errorf("the action was made %d more times", n)
+				}
+			}
+		})
+	}
+
+	// The live stream goes on over the new connection.
+	value.set(0.75)
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case tk, ok := <-ticks:
+			if !ok {
+				t.Fatal("the live stream ended with the replaced connection")
+			}
+			if len(tk.Samples) == 1 && tk.Samples[0].Value == 0.75 {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no tick over the new connection")
+		}
+	}
+}
+
+// atomicFloat is a float64 two goroutines share.
+type atomicFloat struct {
+	mu sync.Mutex
+	v  float64
+}
+
+func (f *atomicFloat) set(v float64) { f.mu.Lock(); f.v = v; f.mu.Unlock() }
+func (f *atomicFloat) get() float64  { f.mu.Lock(); defer f.mu.Unlock(); return f.v }
+
+// TestConcurrentCallsArriveInOrder makes many calls at once over one
+// connection: the peer refuses a call numbered below one it already got,
+// so numbering and queueing must be one step.
+func TestConcurrentCallsArriveInOrder(t *testing.T) {
+	a, b := newStartedNode(t, "alpha"), newStartedNode(t, "beta")
+	pair(t, a, b)
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	for range maxServed / 2 { // more would be refused as busy
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				res, err := b.svc.Call(context.Background(), "alpha", control.Request{Op: "status"}, nil)
+				if err == nil {
+					err = res.Err()
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

@@ -118,6 +118,9 @@ type Service struct {
 	dialers  map[identity.DeviceID]chan struct{}
 	raised   map[identity.DeviceID]bool
 	latest   map[identity.DeviceID]wire.Tick // WatchAll: each peer's last tick
+	// attached is closed (and made anew) whenever a connection becomes a
+	// peer's current one: replacement waits on it.
+	attached chan struct{}
 	dialWG   sync.WaitGroup
 	acceptWG sync.WaitGroup
 }
@@ -143,7 +146,7 @@ func New(opts Options) *Service {
 		pingInterval: opts.PingInterval, readTimeout: opts.ReadTimeout, now: opts.Now,
 		conns: map[identity.DeviceID]*conn{}, all: map[*conn]struct{}{},
 		dialers: map[identity.DeviceID]chan struct{}{}, raised: map[identity.DeviceID]bool{},
-		latest: map[identity.DeviceID]wire.Tick{},
+		latest: map[identity.DeviceID]wire.Tick{}, attached: make(chan struct{}),
 	}
 	opts.Trust.OnChange = s.trustChanged
 	return s
@@ -531,10 +534,12 @@ func (s *Service) attach(ws *websocket.Conn, peer, dialer identity.DeviceID, hel
 	}
 	s.conns[peer] = c
 	s.all[c] = struct{}{}
+	close(s.attached)
+	s.attached = make(chan struct{})
 	kick := dialer != s.id.ID && s.id.ID.Compare(peer) < 0
 	s.mu.Unlock()
 	if old != nil {
-		old.close(closeReplaced, errors.New("replaced by a newer connection"))
+		old.close(closeReplaced, errReplaced)
 	}
 	watch := s.opts.WatchAll && slices.Contains(hello.Caps, capLiveMetrics)
 	if watch {
@@ -581,10 +586,31 @@ func (s *Service) lost(c *conn) {
 		// while this connection was still the current one).
 		delete(s.latest, c.peer)
 	}
+	ctx := s.ctx
 	s.mu.Unlock()
 	if !current {
 		return
 	}
+	if errors.Is(c.err, errReplaced) {
+		// The peer took a newer connection in place of this one, one this
+		// side is about to attach: the peer is offline only if it does
+		// not come.
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		go func() {
+			if s.replacement(ctx, c) == nil {
+				s.offline(c)
+			}
+		}()
+		return
+	}
+	s.offline(c)
+}
+
+// offline records that the peer of the connection that ended is gone and
+// dials it again.
+func (s *Service) offline(c *conn) {
 	if _, err := s.trust.Seen(c.peer, s.now(), nil, "", ""); err != nil && !errors.Is(err, trust.ErrNotFound) {
 		s.log.Warn("record peer seen", "peer", c.peer.Short(), "err", err)
 	}
@@ -596,6 +622,29 @@ func (s *Service) lost(c *conn) {
 func (s *Service) publish(ev bus.Event) {
 	if s.opts.Bus != nil {
 		s.opts.Bus.Publish(ev)
+	}
+}
+
+// replacement waits a moment for the connection that takes the place of
+// old, which ended because another connection to the same peer won
+// (errReplaced). Nil if none comes.
+func (s *Service) replacement(ctx context.Context, old *conn) *conn {
+	t := time.NewTimer(replaceWait)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		c, wake := s.conns[old.peer], s.attached
+		s.mu.Unlock()
+		if c != nil && c != old && !c.closed() {
+			return c
+		}
+		select {
+		case <-wake:
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
 	}
 }
 
@@ -711,6 +760,11 @@ func (s *Service) dialLoop(ctx context.Context, id identity.DeviceID, kick chan 
 				var goOn bool
 				if goOn, kicked = wait(0, c.done); !goOn {
 					return
+				}
+				if c.closed() && errors.Is(c.err, errReplaced) {
+					// Another connection took its place: wait for it
+					// rather than dial a third.
+					s.replacement(ctx, c)
 				}
 				continue
 			}

@@ -37,6 +37,8 @@ const (
 	dashLiveSpan = 5 * time.Minute
 	// dashRefresh is how often a history range is read again while shown.
 	dashRefresh = time.Minute
+	// dashRetry is how soon a history read that failed is tried again.
+	dashRetry = 5 * time.Second
 	// dashMaxPoints bounds the points of a history query per series.
 	dashMaxPoints = 1000
 )
@@ -286,8 +288,14 @@ func (c *dashCharts) query(span, step time.Duration, live bool) {
 			cancel()
 			c.cancel = nil
 			c.applyQuery(res, err, live)
-			if !live {
-				c.refresh = time.AfterFunc(dashRefresh, func() {
+			// A range is read again while shown; a failed read (Live too:
+			// a peer's link may have been replaced under it) soon.
+			again := dashRefresh
+			if err != nil {
+				again = dashRetry
+			}
+			if !live || err != nil {
+				c.refresh = time.AfterFunc(again, func() {
 					c.s.opts.do(func() {
 						if gen == c.gen && c.visible && c.s.ctx.Err() == nil {
 							c.query(span, step, live)

@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -195,6 +198,40 @@ func TestDashboardRangeSwitchQueriesHistory(t *testing.T) {
 			test.Tap(live)
 		})
 	}
+}
+
+// TestDashboardRetriesAFailedHistoryRead: a Live history read that fails
+// (a peer's link replaced under it) is tried again soon, and the charts
+// fill from the second read.
+func TestDashboardRetriesAFailedHistoryRead(t *testing.T) {
+	s, eng := showDashboard(t)
+	var d *dashboard
+	uiDo(func() { d = s.pages[0].ref.(*dashboard) })
+	var mu sync.Mutex
+	reads := 0
+	local := localSource(eng.Monitor)
+	failOnce := func(ctx context.Context, names []string, start, end time.Time, step time.Duration) (map[string][]tsdb.Series, error) {
+		mu.Lock()
+		reads++
+		first := reads == 1
+		mu.Unlock()
+		if first {
+			return nil, errors.New("connection to peer X lost: replaced by a newer connection")
+		}
+		return local(ctx, names, start, end, step)
+	}
+	uiDo(func() {
+		d.charts.setSource(failOnce)
+		d.charts.show()
+	})
+	waitUI(t, "the failed read said", func() bool {
+		return strings.Contains(d.charts.note.Text, "Could not read the history: connection to peer X lost")
+	})
+	waitUI(t, "the history read again", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return reads >= 2 && !strings.Contains(d.charts.note.Text, "Could not read")
+	})
 }
 
 func TestDashStep(t *testing.T) {
