@@ -106,18 +106,18 @@ type Service struct {
 	readTimeout  time.Duration
 	now          func() time.Time
 
-	mu       sync.Mutex
-	ctx      context.Context // nil until Start
-	cancel   context.CancelFunc
-	started  time.Time
-	ln       net.Listener
-	srv      *http.Server
-	addrs    []string // where this side listens, as advertised
-	conns    map[identity.DeviceID]*conn
-	all      map[*conn]struct{} // every live connection, also duplicates
-	dialers  map[identity.DeviceID]chan struct{}
-	raised   map[identity.DeviceID]bool
-	latest   map[identity.DeviceID]wire.Tick // WatchAll: each peer's last tick
+	mu      sync.Mutex
+	ctx     context.Context // nil until Start
+	cancel  context.CancelFunc
+	started time.Time
+	ln      net.Listener
+	srv     *http.Server
+	addrs   []string // where this side listens, as advertised
+	conns   map[identity.DeviceID]*conn
+	all     map[*conn]struct{} // every live connection, also duplicates
+	dialers map[identity.DeviceID]chan struct{}
+	raised  map[identity.DeviceID]bool
+	latest  map[identity.DeviceID]wire.Tick // WatchAll: each peer's last tick
 	// attached is closed (and made anew) whenever a connection becomes a
 	// peer's current one: replacement waits on it.
 	attached chan struct{}
