@@ -461,7 +461,7 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 	// What the readers hand them is bounded in bytes by bufs, not by the
 	// channel, whose room only saves the readers a wait on tiny chunks.
 	bufs := newChunkBuffers(a.opts.ChunkMemory)
-	blobs := make(chan blobJob, 64)
+	blobs := make(chan []blobJob, 16)
 	a.commits = a.startCommitter(ctx, fail)
 	defer func() { a.commits = nil }()
 	// The buffers reading uses: the readers' chunker buffers, the chunks
@@ -476,14 +476,16 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 			defer savers.Done()
 			p := a.repo.NewPacker()
 			failed := false
-			for b := range blobs {
-				if !failed {
-					if err := a.saveBlob(ctx, &p, repo.DataBlob, b); err != nil {
-						fail(err)
-						failed = true
+			for batch := range blobs {
+				for _, b := range batch {
+					if !failed {
+						if err := a.saveBlob(ctx, &p, repo.DataBlob, b); err != nil {
+							fail(err)
+							failed = true
+						}
 					}
+					bufs.put(b.data)
 				}
-				bufs.put(b.data)
 			}
 			if failed {
 				p.Abort()
@@ -495,41 +497,39 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 		}()
 	}
 
-	// Readers read, cut and hash files, and pass new chunks on.
-	files := make(chan *fileJob)
+	// Readers read, cut and hash files, and pass new chunks on in
+	// batches. Each takes the next file from the sorted list itself: no
+	// hand-over per file.
+	var next atomic.Int64
 	var readers sync.WaitGroup
 	for w := 0; w < a.opts.Workers; w++ {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
+			batch := blobBatch{out: blobs, bufs: bufs}
 			// The chunker's buffer fits the file, up to readBufSize:
 			// files come largest first, so a reader holds a large
 			// buffer only while it reads files that need one.
 			var buf []byte
-			for job := range files {
-				if ctx.Err() != nil {
-					continue
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= int64(len(jobs)) {
+					break
 				}
+				job := jobs[i]
 				need := min(content.BufSizeFor(job.node.Size), readBufSize)
 				if cap(buf) < need || cap(buf) > 4*need+64<<10 {
 					buf = make([]byte, need)
 				}
-				if err := a.readFile(ctx, job, blobs, bufs, buf[:need]); err != nil {
+				if err := a.readFile(ctx, job, &batch, buf[:need]); err != nil {
 					fail(err)
 				}
 			}
+			if err := batch.flush(ctx); err != nil {
+				fail(err)
+			}
 		}()
 	}
-	for _, j := range jobs {
-		select {
-		case files <- j:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	close(files)
 	readers.Wait()
 	close(blobs)
 	savers.Wait()
@@ -547,6 +547,63 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 // so a chunk over 4 MiB is a one in e^12 event. The chunker grows the
 // buffer for the rare stream that needs more (long runs of one byte).
 const readBufSize = 4 << 20
+
+// blobBatch collects a reader's new chunks and hands them to the savers
+// a batch at a time: one channel send, and at most one saver woken, per
+// batch instead of per chunk (small files make thousands of tiny chunks,
+// and waking a thread is not free).
+type blobBatch struct {
+	out   chan<- []blobJob
+	bufs  *chunkBuffers
+	jobs  []blobJob
+	bytes int
+}
+
+// A batch goes out once it holds blobBatchBytes or blobBatchMax chunks.
+const (
+	blobBatchBytes = 256 << 10
+	blobBatchMax   = 64
+)
+
+// buffer lends a buffer for a chunk of n bytes. Before it waits for room
+// in the budget it sends what the batch holds: the savers free room only
+// from chunks they have.
+func (b *blobBatch) buffer(ctx context.Context, n int) ([]byte, error) {
+	if data, ok := b.bufs.tryGet(n); ok {
+		return data, nil
+	}
+	if err := b.flush(ctx); err != nil {
+		return nil, err
+	}
+	return b.bufs.get(ctx, n)
+}
+
+// add puts a chunk in the batch, sending the batch when it is full.
+func (b *blobBatch) add(ctx context.Context, j blobJob) error {
+	b.jobs = append(b.jobs, j)
+	b.bytes += len(j.data)
+	if b.bytes >= blobBatchBytes || len(b.jobs) >= blobBatchMax {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+// flush sends the batch to the savers; when ctx ends first, its buffers
+// go back to the budget.
+func (b *blobBatch) flush(ctx context.Context) error {
+	if len(b.jobs) == 0 {
+		return nil
+	}
+	select {
+	case b.out <- b.jobs:
+	case <-ctx.Done():
+		for _, j := range b.jobs {
+			b.bufs.put(j.data)
+		}
+	}
+	b.jobs, b.bytes = nil, 0 // the sent slice is the saver's now
+	return ctx.Err()
+}
 
 // blobJob is a new blob on its way to a pack: in readFiles a chunk whose
 // data is lent by the chunkBuffers, in saveAllTrees an encoded tree.
@@ -580,7 +637,7 @@ func (a *archiver) saveBlob(ctx context.Context, p **repo.Packer, t repo.BlobTyp
 // readFile hashes one file and stores its new chunks. A file that changes
 // while being read is read once more; an unreadable one is noted and left
 // out of the snapshot.
-func (a *archiver) readFile(ctx context.Context, job *fileJob, blobs chan<- blobJob, bufs *chunkBuffers, buf []byte) error {
+func (a *archiver) readFile(ctx context.Context, job *fileJob, batch *blobBatch, buf []byte) error {
 	a.setCurrent(job.rel)
 	for attempt := 0; ; attempt++ {
 		var done int64
@@ -596,18 +653,12 @@ func (a *archiver) readFile(ctx context.Context, job *fileJob, blobs chan<- blob
 			if a.repo.Has(repo.DataBlob, h) {
 				return nil
 			}
-			data, err := bufs.get(ctx, c.Length)
+			data, err := batch.buffer(ctx, c.Length)
 			if err != nil {
 				return err
 			}
 			copy(data, c.Data)
-			select {
-			case blobs <- blobJob{hash: h, data: data}:
-				return nil
-			case <-ctx.Done():
-				bufs.put(data)
-				return ctx.Err()
-			}
+			return batch.add(ctx, blobJob{hash: h, data: data})
 		})
 		a.mu.Lock()
 		a.sum.BytesRead += done

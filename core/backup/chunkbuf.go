@@ -81,6 +81,17 @@ func (c *chunkBuffers) get(ctx context.Context, n int) ([]byte, error) {
 	return nil, ctx.Err()
 }
 
+// tryGet is get when it need not wait: ok is false when the budget has
+// no room (or others wait for it).
+func (c *chunkBuffers) tryGet(n int) (buf []byte, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.waiters) > 0 {
+		return nil, false
+	}
+	return c.tryLend(n)
+}
+
 // put returns a buffer from get.
 func (c *chunkBuffers) put(buf []byte) {
 	size := cap(buf)

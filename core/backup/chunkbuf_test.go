@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -237,5 +238,104 @@ func TestBackupWithTinyChunkMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertSameTree(t, src, filepath.Join(target, "data"))
+	}
+}
+
+// A reader's batch goes to the savers when it holds blobBatchMax chunks or
+// blobBatchBytes, and before the reader waits for room in the budget: the
+// savers can free room only from chunks they have.
+func TestBlobBatch(t *testing.T) {
+	ctx := context.Background()
+	out := make(chan []blobJob, 8)
+	b := blobBatch{out: out, bufs: newChunkBuffers(8 << 20)}
+	addN := func(n, size int) {
+		t.Helper()
+		for range n {
+			data, err := b.buffer(ctx, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.add(ctx, blobJob{data: data}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	addN(blobBatchMax-1, 1<<10)
+	if len(out) != 0 {
+		t.Fatalf("a batch of %d small chunks went out early", blobBatchMax-1)
+	}
+	addN(1, 1<<10)
+	if got := len(<-out); got != blobBatchMax {
+		t.Fatalf("batch of %d chunks, want %d", got, blobBatchMax)
+	}
+	addN(blobBatchBytes/(64<<10), 64<<10)
+	if got := len(<-out); got != blobBatchBytes/(64<<10) {
+		t.Fatalf("batch of %d 64 KiB chunks, want %d", got, blobBatchBytes/(64<<10))
+	}
+
+	// A budget of two chunks: the third waits, after the two went out.
+	b = blobBatch{out: out, bufs: newChunkBuffers(128 << 10)}
+	addN(2, 64<<10)
+	if len(out) != 0 {
+		t.Fatal("the batch went out before the budget was short")
+	}
+	got := make(chan []blobJob)
+	go func() {
+		batch := <-out
+		for _, j := range batch {
+			b.bufs.put(j.data)
+		}
+		got <- batch
+	}()
+	addN(1, 64<<10) // returns once the saver above gave room back
+	if n := len(<-got); n != 2 {
+		t.Fatalf("the batch sent before waiting held %d chunks, want 2", n)
+	}
+	if err := b.flush(ctx); err != nil || len(<-out) != 1 {
+		t.Fatalf("flush: %v", err)
+	}
+
+	// A canceled flush gives the batch's buffers back to the budget.
+	b = blobBatch{out: make(chan []blobJob), bufs: newChunkBuffers(128 << 10)}
+	addN(2, 64<<10)
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := b.flush(canceled); err == nil {
+		t.Fatal("flush with a canceled context succeeded")
+	}
+	if _, ok := b.bufs.tryGet(128 << 10); !ok {
+		t.Error("the canceled batch's buffers were not given back")
+	}
+}
+
+// Hundreds of small files, whose chunks go to the savers in batches,
+// under budgets smaller than a batch and between one and two: the backup
+// finishes and restores bit for bit.
+func TestBackupManySmallFilesInBatches(t *testing.T) {
+	ctx := context.Background()
+	for _, budget := range []int{1, 64 << 10, 300 << 10} {
+		for _, workers := range []int{2, 3} {
+			r := newRepo(t)
+			src := filepath.Join(t.TempDir(), "data")
+			for i := range 400 {
+				p := filepath.Join(src, fmt.Sprintf("d%02d", i%17), fmt.Sprintf("f%03d.bin", i))
+				os.MkdirAll(filepath.Dir(p), 0o755)
+				if err := os.WriteFile(p, randBytes(uint64(1000+i), 100+i*37%4000), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sum, err := Backup(ctx, r, BackupArgs{Paths: []string{src}}, BackupOptions{Workers: workers, ChunkMemory: budget})
+			if err != nil {
+				t.Fatalf("budget %d, %d workers: %v", budget, workers, err)
+			}
+			if len(sum.Errors) != 0 || sum.TotalFiles != 400 || sum.FilesNew != 400 {
+				t.Fatalf("budget %d, %d workers: %+v", budget, workers, sum)
+			}
+			target := filepath.Join(t.TempDir(), "restore")
+			if _, err := Restore(ctx, reopen(t, r), RestoreArgs{Snapshot: "latest", Target: target, Verify: true}, RestoreOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			assertSameTree(t, src, filepath.Join(target, "data"))
+		}
 	}
 }
