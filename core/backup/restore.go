@@ -347,7 +347,10 @@ type chunkJob struct {
 func (rs *restorer) restoreFiles(ctx context.Context, files []restoreItem, verify bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	jobs := make(chan chunkJob, 4*rs.opts.Workers)
+	// Chunks go to the workers in batches: a channel send, and at most one
+	// worker woken, per batch rather than per chunk (a tree of small files
+	// is a chunk per file).
+	jobs := make(chan []chunkJob, 2*rs.opts.Workers)
 	var wg sync.WaitGroup
 	var fatal error
 	var fatalOnce sync.Once
@@ -358,12 +361,26 @@ func (rs *restorer) restoreFiles(ctx context.Context, files []restoreItem, verif
 			defer wg.Done()
 			loader := rs.repo.NewBlobLoader()
 			defer loader.Close()
-			for job := range jobs {
-				if err := rs.writeChunk(ctx, loader, job, verify); err != nil {
-					fail(err)
+			for batch := range jobs {
+				for _, job := range batch {
+					if err := rs.writeChunk(ctx, loader, job, verify); err != nil {
+						fail(err)
+					}
 				}
 			}
 		}()
+	}
+	var batch []chunkJob
+	var batchBytes int64
+	send := func() {
+		if len(batch) == 0 {
+			return
+		}
+		select {
+		case jobs <- batch:
+		case <-ctx.Done():
+		}
+		batch, batchBytes = nil, 0 // the sent slice is the worker's now
 	}
 	for _, it := range files {
 		if ctx.Err() != nil {
@@ -388,13 +405,15 @@ func (rs *restorer) restoreFiles(ctx context.Context, files []restoreItem, verif
 			if tasks.Checkpoint(ctx) != nil { // a paused task holds here
 				break
 			}
-			select {
-			case jobs <- chunkJob{f: f, offset: off, ref: c}:
-			case <-ctx.Done():
+			batch = append(batch, chunkJob{f: f, offset: off, ref: c})
+			batchBytes += int64(c.Length)
+			if len(batch) >= restoreBatchMax || batchBytes >= restoreBatchBytes {
+				send()
 			}
 			off += int64(c.Length)
 		}
 	}
+	send()
 	close(jobs)
 	wg.Wait()
 	if fatal != nil {
@@ -402,6 +421,13 @@ func (rs *restorer) restoreFiles(ctx context.Context, files []restoreItem, verif
 	}
 	return ctx.Err()
 }
+
+// A batch of chunks goes to the restore workers once it holds
+// restoreBatchMax chunks or restoreBatchBytes of file data.
+const (
+	restoreBatchMax   = 64
+	restoreBatchBytes = 1 << 20
+)
 
 // startFile decides what to do with one file: skip an identical existing
 // one, leave a different one alone (a conflict), or open a temporary file
