@@ -378,11 +378,22 @@ func (s *Service) Call(ctx context.Context, peer string, req control.Request, si
 // connection was replaced.
 const maxReplacedRetries = 3
 
-// readOnly reports whether op only reads (it needs the observe
-// permission), so calling it twice is harmless.
+// readOnly reports whether op only reads (OpGranted, or an operation that
+// needs the observe permission), so calling it twice is harmless.
 func (s *Service) readOnly(op string) bool {
-	need, ok := s.opts.Allowed[op]
-	return op == OpGranted || op == OpLiveMetrics || ok && need == trust.Observe
+	need, ok := s.needs(op)
+	return op == OpGranted || ok && need == trust.Observe
+}
+
+// needs is the permission a peer must have to call op; ok is false when
+// op is not open to peers. OpGranted, which any trusted peer may call, is
+// answered before permissions are looked at.
+func (s *Service) needs(op string) (need trust.Permission, ok bool) {
+	if op == OpLiveMetrics {
+		return trust.Observe, true
+	}
+	need, ok = s.opts.Allowed[op]
+	return need, ok
 }
 
 // connTo resolves a peer and returns its live connection.
@@ -449,10 +460,7 @@ func (s *Service) serveRequest(ctx context.Context, c *conn, id uint64, req cont
 	if req.Op == OpGranted {
 		return serveGranted(p)
 	}
-	need, ok := s.opts.Allowed[req.Op]
-	if req.Op == OpLiveMetrics {
-		need, ok = trust.Observe, true
-	}
+	need, ok := s.needs(req.Op)
 	if !ok {
 		return control.Result{Exit: control.ExitUsage, Error: fmt.Sprintf("operation %q is not open to peers", req.Op)}
 	}
