@@ -506,7 +506,7 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			batch := blobBatch{out: blobs, bufs: bufs}
+			batch := newBlobBatch(blobs, bufs)
 			// The chunker's buffer fits the file, up to readBufSize:
 			// files come largest first, so a reader holds a large
 			// buffer only while it reads files that need one.
@@ -521,7 +521,7 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 				if cap(buf) < need || cap(buf) > 4*need+64<<10 {
 					buf = make([]byte, need)
 				}
-				if err := a.readFile(ctx, job, &batch, buf[:need]); err != nil {
+				if err := a.readFile(ctx, job, batch, buf[:need]); err != nil {
 					fail(err)
 				}
 			}
@@ -548,15 +548,11 @@ func (a *archiver) readFiles(ctx context.Context, root *walkDir) error {
 // buffer for the rare stream that needs more (long runs of one byte).
 const readBufSize = 4 << 20
 
-// blobBatch collects a reader's new chunks and hands them to the savers
-// a batch at a time: one channel send, and at most one saver woken, per
-// batch instead of per chunk (small files make thousands of tiny chunks,
-// and waking a thread is not free).
+// blobBatch is a reader's batcher of new chunks for the savers; the
+// chunks' buffers come from, and go back to, the chunk budget.
 type blobBatch struct {
-	out   chan<- []blobJob
-	bufs  *chunkBuffers
-	jobs  []blobJob
-	bytes int
+	batcher[blobJob]
+	bufs *chunkBuffers
 }
 
 // A batch goes out once it holds blobBatchBytes or blobBatchMax chunks.
@@ -564,6 +560,10 @@ const (
 	blobBatchBytes = 256 << 10
 	blobBatchMax   = 64
 )
+
+func newBlobBatch(out chan<- []blobJob, bufs *chunkBuffers) *blobBatch {
+	return &blobBatch{batcher: batcher[blobJob]{out: out, maxItems: blobBatchMax, maxBytes: blobBatchBytes}, bufs: bufs}
+}
 
 // buffer lends a buffer for a chunk of n bytes. Before it waits for room
 // in the budget it sends what the batch holds: the savers free room only
@@ -580,29 +580,20 @@ func (b *blobBatch) buffer(ctx context.Context, n int) ([]byte, error) {
 
 // add puts a chunk in the batch, sending the batch when it is full.
 func (b *blobBatch) add(ctx context.Context, j blobJob) error {
-	b.jobs = append(b.jobs, j)
-	b.bytes += len(j.data)
-	if b.bytes >= blobBatchBytes || len(b.jobs) >= blobBatchMax {
-		return b.flush(ctx)
-	}
-	return nil
+	return b.release(b.batcher.add(ctx, j, len(j.data)))
 }
 
 // flush sends the batch to the savers; when ctx ends first, its buffers
 // go back to the budget.
 func (b *blobBatch) flush(ctx context.Context) error {
-	if len(b.jobs) == 0 {
-		return nil
+	return b.release(b.batcher.flush(ctx))
+}
+
+func (b *blobBatch) release(unsent []blobJob, err error) error {
+	for _, j := range unsent {
+		b.bufs.put(j.data)
 	}
-	select {
-	case b.out <- b.jobs:
-	case <-ctx.Done():
-		for _, j := range b.jobs {
-			b.bufs.put(j.data)
-		}
-	}
-	b.jobs, b.bytes = nil, 0 // the sent slice is the saver's now
-	return ctx.Err()
+	return err
 }
 
 // blobJob is a new blob on its way to a pack: in readFiles a chunk whose

@@ -247,7 +247,7 @@ func TestBackupWithTinyChunkMemory(t *testing.T) {
 func TestBlobBatch(t *testing.T) {
 	ctx := context.Background()
 	out := make(chan []blobJob, 8)
-	b := blobBatch{out: out, bufs: newChunkBuffers(8 << 20)}
+	b := newBlobBatch(out, newChunkBuffers(8<<20))
 	addN := func(n, size int) {
 		t.Helper()
 		for range n {
@@ -274,7 +274,7 @@ func TestBlobBatch(t *testing.T) {
 	}
 
 	// A budget of two chunks: the third waits, after the two went out.
-	b = blobBatch{out: out, bufs: newChunkBuffers(128 << 10)}
+	b = newBlobBatch(out, newChunkBuffers(128<<10))
 	addN(2, 64<<10)
 	if len(out) != 0 {
 		t.Fatal("the batch went out before the budget was short")
@@ -296,7 +296,7 @@ func TestBlobBatch(t *testing.T) {
 	}
 
 	// A canceled flush gives the batch's buffers back to the budget.
-	b = blobBatch{out: make(chan []blobJob), bufs: newChunkBuffers(128 << 10)}
+	b = newBlobBatch(make(chan []blobJob), newChunkBuffers(128<<10))
 	addN(2, 64<<10)
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()

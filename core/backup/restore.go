@@ -347,9 +347,7 @@ type chunkJob struct {
 func (rs *restorer) restoreFiles(ctx context.Context, files []restoreItem, verify bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Chunks go to the workers in batches: a channel send, and at most one
-	// worker woken, per batch rather than per chunk (a tree of small files
-	// is a chunk per file).
+	// Chunks go to the workers in batches (see batcher).
 	jobs := make(chan []chunkJob, 2*rs.opts.Workers)
 	var wg sync.WaitGroup
 	var fatal error
@@ -370,18 +368,8 @@ func (rs *restorer) restoreFiles(ctx context.Context, files []restoreItem, verif
 			}
 		}()
 	}
-	var batch []chunkJob
-	var batchBytes int64
-	send := func() {
-		if len(batch) == 0 {
-			return
-		}
-		select {
-		case jobs <- batch:
-		case <-ctx.Done():
-		}
-		batch, batchBytes = nil, 0 // the sent slice is the worker's now
-	}
+	// A chunk left unsent when ctx ends needs no release.
+	batch := batcher[chunkJob]{out: jobs, maxItems: restoreBatchMax, maxBytes: restoreBatchBytes}
 	for _, it := range files {
 		if ctx.Err() != nil {
 			break
@@ -405,15 +393,11 @@ func (rs *restorer) restoreFiles(ctx context.Context, files []restoreItem, verif
 			if tasks.Checkpoint(ctx) != nil { // a paused task holds here
 				break
 			}
-			batch = append(batch, chunkJob{f: f, offset: off, ref: c})
-			batchBytes += int64(c.Length)
-			if len(batch) >= restoreBatchMax || batchBytes >= restoreBatchBytes {
-				send()
-			}
+			batch.add(ctx, chunkJob{f: f, offset: off, ref: c}, int(c.Length))
 			off += int64(c.Length)
 		}
 	}
-	send()
+	batch.flush(ctx)
 	close(jobs)
 	wg.Wait()
 	if fatal != nil {
