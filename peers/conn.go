@@ -111,6 +111,14 @@ func (c *conn) start() {
 }
 
 // closed reports whether the connection has ended.
+// doneOrNil is c.done, or nil (never ready) for no connection.
+func (c *conn) doneOrNil() <-chan struct{} {
+	if c == nil {
+		return nil
+	}
+	return c.done
+}
+
 func (c *conn) closed() bool {
 	select {
 	case <-c.done:

@@ -12,12 +12,16 @@
 // is open, a stranger may instead send a pairing proof first; anyone else
 // is cut before any message flows. The client pins the server's device ID.
 // Each side then sends a hello (protocol version, device name, listen
-// addresses, capabilities). Both sides dial each other's known addresses;
-// when two connections between the same pair meet, the one dialled by the
-// lower device ID wins, so both sides keep the same one. A lost peer is
-// re-dialled with backoff and jitter (capped at 5 s while it was seen in
-// the last hour, a minute after that); when a peer's hello arrives on a
-// connection this side should have dialled, it dials at once.
+// addresses, capabilities, and the number the dialling side gave the
+// connection, counting upwards). Both sides dial each other's known
+// addresses; when two connections between the same pair meet, the one
+// dialled by the lower device ID wins, and between two the same side
+// dialled, the higher-numbered, so both sides keep the same one whatever
+// order they saw them in. A lost peer is re-dialled with backoff and
+// jitter (capped at 5 s while it was seen in the last hour, a minute
+// after that); when a peer's hello arrives on a connection this side
+// should have dialled, it dials at once, and again with backoff while
+// that fails.
 //
 // # Messages
 //

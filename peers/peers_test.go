@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,8 +185,16 @@ func settle(t *testing.T, a, b *node) {
 	}
 	eventually(t, b.name+" and "+a.name+" settle on one connection", func() bool {
 		ca, cb := a.svc.current(b.id.ID), b.svc.current(a.id.ID)
-		return ca != nil && cb != nil && ca.dialer == want && cb.dialer == want
+		return sameConn(ca, cb) && ca.dialer == want
 	})
+}
+
+// sameConn reports whether ca and cb are the two ends of one connection.
+func sameConn(ca, cb *conn) bool {
+	return ca != nil && cb != nil &&
+		ca.ws.LocalAddr().String() == cb.ws.RemoteAddr().String() &&
+		ca.ws.RemoteAddr().String() == cb.ws.LocalAddr().String() &&
+		ca.dialer == cb.dialer
 }
 
 func TestPairCallAndPermissions(t *testing.T) {
@@ -233,9 +242,9 @@ func TestPairCallAndPermissions(t *testing.T) {
 	if res.Exit != control.ExitError || !strings.Contains(res.Error, "permission denied") {
 		t.Errorf("jobs.run with observe only: %+v", res)
 	}
-	res, _ = b.svc.Call(context.Background(), "home-server", control.Request{Op: "peers.remove"}, nil)
+	res, err = b.svc.Call(context.Background(), "home-server", control.Request{Op: "peers.remove"}, nil)
 	if res.Exit != control.ExitUsage || !strings.Contains(res.Error, "not open to peers") {
-		t.Errorf("an op outside the list: %+v", res)
+		t.Errorf("an op outside the list: %+v %v", res, err)
 	}
 	if _, err := a.trust.Grant(b.id.ID, trust.Control); err != nil {
 		t.Fatal(err)
@@ -394,7 +403,7 @@ func TestDuplicateConnectionsKeepTheLowerIDsDial(t *testing.T) {
 	}
 	eventually(t, "both keep the connection the lower ID dialled", func() bool {
 		ca, cb := a.svc.current(b.id.ID), b.svc.current(a.id.ID)
-		return ca != nil && cb != nil && ca.dialer == low && cb.dialer == low
+		return sameConn(ca, cb) && ca.dialer == low
 	})
 	// Both sides dial at the same moment, again and again: they always
 	// settle on one connection, the lower ID's.
@@ -420,9 +429,72 @@ func TestDuplicateConnectionsKeepTheLowerIDsDial(t *testing.T) {
 			a.svc.mu.Lock()
 			na := len(a.svc.all)
 			a.svc.mu.Unlock()
-			return ca != nil && cb != nil && ca.dialer == low && cb.dialer == low && na == 1
+			return sameConn(ca, cb) && ca.dialer == low && na == 1
 		})
 	}
+	// Two connections the same side dialled, attached there in the
+	// opposite order to the peer's: both keep the one numbered higher.
+	ln, hn := a, b
+	if low != a.id.ID {
+		ln, hn = b, a
+	}
+	p, _ := ln.trust.Get(hn.id.ID)
+	ws1, hello1, err := ln.svc.dial(context.Background(), hn.id.ID, p.Addresses[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws2, hello2, err := ln.svc.dial(context.Background(), hn.id.ID, p.Addresses[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hello2.Conn <= hello1.Conn {
+		t.Fatalf("connections numbered %d, then %d", hello1.Conn, hello2.Conn)
+	}
+	ln.svc.attach(ws2, hn.id.ID, ln.id.ID, hello2)
+	ln.svc.attach(ws1, hn.id.ID, ln.id.ID, hello1)
+	eventually(t, "both keep the second connection", func() bool {
+		cl, ch := ln.svc.current(hn.id.ID), hn.svc.current(ln.id.ID)
+		return sameConn(cl, ch) && cl.hello.Conn == hello2.Conn
+	})
+}
+
+// TestLowerIDTakesOverAfterAFailedDial: the lower ID holds a connection
+// the peer dialled and its own dial fails; it tries again (with backoff)
+// until its connection is the one both keep.
+func TestLowerIDTakesOverAfterAFailedDial(t *testing.T) {
+	low, high := newNode(t, "alpha"), newNode(t, "beta")
+	if high.id.ID.Compare(low.id.ID) < 0 {
+		low, high = high, low
+	}
+	var refuse atomic.Bool
+	var refused atomic.Int32
+	refuse.Store(true)
+	high.svc.opts.WrapConn = func(c net.Conn) net.Conn {
+		// Only connections the higher ID accepts: its listener's address.
+		if refuse.Load() && c.LocalAddr().String() == high.svc.Addresses()[0] {
+			refused.Add(1)
+			c.Close()
+		}
+		return c
+	}
+	low.start(t)
+	high.start(t)
+	inv, err := low.svc.Invite(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := high.svc.Join(context.Background(), inv.Code, ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the lower ID's dial refused twice", func() bool { return refused.Load() >= 2 })
+	if c := low.svc.current(high.id.ID); c == nil || c.dialer != high.id.ID {
+		t.Fatalf("while its dials fail, the lower ID holds %+v, not the connection the peer dialled", c)
+	}
+	refuse.Store(false)
+	eventually(t, "both keep the lower ID's connection", func() bool {
+		ca, cb := low.svc.current(high.id.ID), high.svc.current(low.id.ID)
+		return sameConn(ca, cb) && ca.dialer == low.id.ID
+	})
 }
 
 // TestMalformedFramesCloseOnlyThatConnection speaks raw frames to a

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -121,6 +122,7 @@ type Service struct {
 	// attached is closed (and made anew) whenever a connection becomes a
 	// peer's current one: replacement waits on it.
 	attached chan struct{}
+	connSeq  atomic.Uint64 // the number of the last connection dialled
 	dialWG   sync.WaitGroup
 	acceptWG sync.WaitGroup
 }
@@ -377,7 +379,9 @@ func (s *Service) accept(w http.ResponseWriter, r *http.Request) {
 		refuse(ws, err)
 		return
 	}
-	if err := writeMsg(ws, s.hello()); err != nil {
+	answer := s.hello()
+	answer.Hello.Conn = m.Hello.Conn
+	if err := writeMsg(ws, answer); err != nil {
 		ws.Close()
 		return
 	}
@@ -483,6 +487,8 @@ func (s *Service) dial(ctx context.Context, want identity.DeviceID, addr string,
 		return nil, wire.Hello{}, fmt.Errorf("connect to %s: %w", addr, err)
 	}
 	first := s.hello()
+	seq := s.nextConnSeq()
+	first.Hello.Conn = seq
 	if pair != nil {
 		serverDER := ws.UnderlyingConn().(*tls.Conn).ConnectionState().PeerCertificates[0].Raw
 		first.Type = wire.TPair
@@ -505,7 +511,21 @@ func (s *Service) dial(ctx context.Context, want identity.DeviceID, addr string,
 		ws.Close()
 		return nil, wire.Hello{}, fmt.Errorf("%s refused: %w", addr, err)
 	}
-	return ws, *m.Hello, nil
+	hello := *m.Hello
+	hello.Conn = seq // this side's number for it, whatever the peer said
+	return ws, hello, nil
+}
+
+// nextConnSeq numbers a connection this side dials: upwards, and from the
+// clock, so a restarted process goes on above its earlier numbers.
+func (s *Service) nextConnSeq() uint64 {
+	for {
+		last := s.connSeq.Load()
+		next := max(last+1, uint64(time.Now().UnixNano()))
+		if s.connSeq.CompareAndSwap(last, next) {
+			return next
+		}
+	}
 }
 
 // attach turns a connection that has exchanged hellos into the peer's
@@ -536,7 +556,7 @@ func (s *Service) attach(ws *websocket.Conn, peer, dialer identity.DeviceID, hel
 	s.all[c] = struct{}{}
 	close(s.attached)
 	s.attached = make(chan struct{})
-	kick := dialer != s.id.ID && s.id.ID.Compare(peer) < 0
+	kick := s.shouldTakeOver(c)
 	s.mu.Unlock()
 	if old != nil {
 		old.close(closeReplaced, errReplaced)
@@ -565,14 +585,17 @@ func (s *Service) attach(ws *websocket.Conn, peer, dialer identity.DeviceID, hel
 
 // prefer reports whether the existing connection old wins over c: the
 // one dialled by the lower device ID wins; between two dialled by the
-// same side, the newer.
+// same side, the one it numbered higher (the newer), so that both sides
+// keep the same one whatever order they attached them in.
 func (s *Service) prefer(old, c *conn) bool {
-	low := s.id.ID
-	if c.peer.Compare(low) < 0 {
-		low = c.peer
+	if old.dialer != c.dialer {
+		low := s.id.ID
+		if c.peer.Compare(low) < 0 {
+			low = c.peer
+		}
+		return old.dialer == low
 	}
-	oldWins, newWins := old.dialer == low, c.dialer == low
-	return oldWins && !newWins
+	return old.hello.Conn > c.hello.Conn
 }
 
 // lost is called when a connection's reader ends.
@@ -728,8 +751,8 @@ func (s *Service) dialLoop(ctx context.Context, id identity.DeviceID, kick chan 
 	timer.Stop()
 	defer timer.Stop()
 	// wait sleeps for d (0: no limit) or until kicked or done closes; it
-	// reports whether to go on and whether a kick woke it.
-	wait := func(d time.Duration, done <-chan struct{}) (goOn, kicked bool) {
+	// reports whether to go on.
+	wait := func(d time.Duration, done <-chan struct{}) bool {
 		var tc <-chan time.Time
 		if d > 0 {
 			timer.Reset(d)
@@ -738,41 +761,33 @@ func (s *Service) dialLoop(ctx context.Context, id identity.DeviceID, kick chan 
 		}
 		select {
 		case <-ctx.Done():
-			return false, false
+			return false
 		case <-kick:
-			return true, true
 		case <-tc:
 		case <-done:
 		}
-		return true, false
+		return true
 	}
-	kicked := false
 	for ctx.Err() == nil {
 		p, err := s.trust.Get(id)
 		if err != nil || p.Revoked() {
 			return
 		}
-		if c := s.current(id); c != nil {
+		c := s.current(id)
+		if c != nil && !s.shouldTakeOver(c) {
 			attempt = 0
-			// Connected. Dial only when kicked while holding a connection
-			// the peer dialled although this side has the lower ID.
-			if !kicked || c.dialer == s.id.ID || s.id.ID.Compare(id) > 0 {
-				var goOn bool
-				if goOn, kicked = wait(0, c.done); !goOn {
-					return
-				}
-				if c.closed() && errors.Is(c.err, errReplaced) {
-					// Another connection took its place: wait for it
-					// rather than dial a third.
-					s.replacement(ctx, c)
-				}
-				continue
+			if !wait(0, c.done) {
+				return
 			}
+			if c.closed() && errors.Is(c.err, errReplaced) {
+				// Another connection took its place: wait for it
+				// rather than dial a third.
+				s.replacement(ctx, c)
+			}
+			continue
 		}
-		kicked = false
 		if len(p.Addresses) == 0 {
-			var goOn bool
-			if goOn, kicked = wait(0, nil); !goOn {
+			if !wait(0, c.doneOrNil()) {
 				return
 			}
 			continue
@@ -792,16 +807,23 @@ func (s *Service) dialLoop(ctx context.Context, id identity.DeviceID, kick chan 
 			attempt = 0
 			continue
 		}
-		if s.current(id) != nil {
-			continue
-		}
 		s.log.Debug("dial peer", "peer", id.Short(), "err", errors.Join(errs...))
-		var goOn bool
-		if goOn, kicked = wait(backoff(attempt, s.now().Sub(p.LastSeen) < recentlySeen), nil); !goOn {
+		// Connected the other way, the next try to take over can wait as
+		// long as for a peer not seen for a while, unless that ends.
+		c = s.current(id)
+		recent := c == nil && s.now().Sub(p.LastSeen) < recentlySeen
+		if !wait(backoff(attempt, recent), c.doneOrNil()) {
 			return
 		}
 		attempt++
 	}
+}
+
+// shouldTakeOver reports whether this side should dial the peer although
+// it is connected: the connection is one the peer dialled, and this side
+// has the lower ID, whose connection both sides keep.
+func (s *Service) shouldTakeOver(c *conn) bool {
+	return c.dialer != s.id.ID && s.id.ID.Compare(c.peer) < 0
 }
 
 // backoff is the wait before the next dial: doubling from 250 ms, capped

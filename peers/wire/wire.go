@@ -83,6 +83,11 @@ type Hello struct {
 	Addresses []string `cbor:"3,keyasint,omitempty"`
 	Caps      []string `cbor:"4,keyasint,omitempty"`
 	App       string   `cbor:"5,keyasint,omitempty"` // Holdfast's version
+	// Conn numbers the connection: the dialling side numbers its
+	// connections upwards (across restarts too) and the answering side
+	// says the number back, so between two connections one side dialled
+	// both sides keep the same one, the higher.
+	Conn uint64 `cbor:"6,keyasint,omitempty"`
 }
 
 // Pair proves the joiner holds an invite's secret.
