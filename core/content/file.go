@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/zeebo/blake3"
+	"github.com/holdfast/holdfast/core/content/b3"
 )
 
 // ChunkRef names one chunk of a file.
@@ -109,7 +109,7 @@ func HashReader(ctx context.Context, r io.Reader, buf []byte, onChunk func(Chunk
 func hashReader(ctx context.Context, r io.Reader, buf []byte, onChunk func(Chunk, Hash) error) (FileDigest, []byte, error) {
 	var d FileDigest
 	c := NewChunker(r, buf)
-	file := blake3.New()
+	file := b3.New()
 	whole := false // the file is one chunk, hashed once
 	for {
 		if err := ctx.Err(); err != nil {
@@ -122,7 +122,7 @@ func hashReader(ctx context.Context, r io.Reader, buf []byte, onChunk func(Chunk
 		if err != nil {
 			return FileDigest{}, c.Buffer(), err
 		}
-		sum := Hash(blake3.Sum256(ch.Data))
+		sum := Sum(ch.Data)
 		if len(d.Chunks) == 0 && c.Drained() {
 			// The whole file is this one chunk: its hash is the file's,
 			// no need to hash the bytes a second time.

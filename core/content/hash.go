@@ -4,7 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"github.com/zeebo/blake3"
+	"github.com/holdfast/holdfast/core/content/b3"
 )
 
 // HashSize is the length of a Hash in bytes.
@@ -14,7 +14,7 @@ const HashSize = 32
 type Hash [HashSize]byte
 
 // Sum returns the BLAKE3-256 hash of b.
-func Sum(b []byte) Hash { return blake3.Sum256(b) }
+func Sum(b []byte) Hash { return b3.Sum256(b) }
 
 // String returns the hash as 64 lower-case hex digits.
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zeebo/blake3"
+	"github.com/holdfast/holdfast/core/content/b3"
 )
 
 // ScanOptions tune Scan.
@@ -608,7 +608,7 @@ func hashIdentity(ctx context.Context, r io.Reader, buf []byte) (FileDigest, []b
 	if len(buf) < 64<<10 {
 		buf = make([]byte, identityBufSize)
 	}
-	h := blake3.New()
+	h := b3.New()
 	var d FileDigest
 	for {
 		if err := ctx.Err(); err != nil {

@@ -14,8 +14,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
+
+	"github.com/holdfast/holdfast/core/content/b3"
 )
 
 // openDir is a directory being listed: a bare descriptor, no os.File (whose
@@ -365,7 +366,7 @@ func hashQuick(ctx context.Context, dir *openDir, name, dirAbs string, buf []byt
 	// A large file: hash on to its end in a buffer of quickBufSize, then
 	// look at its times again.
 	grow(n, quickBufSize)
-	h := blake3.New()
+	h := b3.New()
 	var size int64
 	for n > 0 {
 		_, _ = h.Write(buf[:n])

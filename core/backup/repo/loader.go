@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/zeebo/blake3"
+	"github.com/holdfast/holdfast/core/content/b3"
 )
 
 // loaderOpenPacks is how many pack files one BlobLoader keeps open. A
@@ -66,7 +66,7 @@ func (l *BlobLoader) Load(ctx context.Context, t BlobType, plain [32]byte) ([]by
 	if err == nil {
 		l.data, err = decodePayload(l.data[:0], payload, int(b.RawLength))
 	}
-	if err == nil && blake3.Sum256(l.data) != plain {
+	if err == nil && b3.Sum256(l.data) != plain {
 		err = errors.New("plaintext hash mismatch")
 	}
 	if err != nil {

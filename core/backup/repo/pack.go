@@ -12,7 +12,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/zeebo/blake3"
+	"github.com/holdfast/holdfast/core/content/b3"
 )
 
 // Pack header format constants.
@@ -151,7 +151,7 @@ type Packer struct {
 	// The pack is written to a temporary file in data/ as blobs arrive,
 	// hashed on the way, so a Packer holds one blob in memory, not a pack.
 	f       *os.File
-	h       *blake3.Hasher
+	h       *b3.Hasher
 	size    int
 	scratch []byte
 	wbuf    []byte // small blobs gather here before one write to f
@@ -166,7 +166,7 @@ func (r *Repository) NewPacker() *Packer {
 	r.mu.Lock()
 	t := r.packSize
 	r.mu.Unlock()
-	return &Packer{r: r, target: t, h: blake3.New()}
+	return &Packer{r: r, target: t, h: b3.New()}
 }
 
 // NewRepacker starts a pack for prune: Add stores blobs even if the index
@@ -216,7 +216,7 @@ func (p *Packer) add(t BlobType, plain [32]byte, data []byte, verify bool) (stor
 	if !p.r.idx.reserve(t, id, !p.repack) {
 		return 0, nil
 	}
-	if verify && blake3.Sum256(data) != plain {
+	if verify && b3.Sum256(data) != plain {
 		p.r.idx.release(t, id)
 		return 0, fmt.Errorf("packer: %s blob data does not hash to the given plain ID %x", t, plain[:4])
 	}
@@ -547,7 +547,7 @@ func (r *Repository) openBlob(sealed []byte, b BlobInfo, plain [32]byte) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	if got := blake3.Sum256(data); got != plain {
+	if got := b3.Sum256(data); got != plain {
 		return nil, errors.New("plaintext hash mismatch")
 	}
 	return data, nil
@@ -608,7 +608,7 @@ func (r *Repository) VerifyPack(ctx context.Context, id ID) (PackInfo, error) {
 		}
 		return PackInfo{}, err
 	}
-	if got := ID(blake3.Sum256(b)); got != id {
+	if got := ID(b3.Sum256(b)); got != id {
 		return PackInfo{}, fmt.Errorf("pack %s: %w: content hash is %s", name, ErrCorrupt, got.Short())
 	}
 	blobs, err := r.readPackHeader(bytesReaderAt(b), int64(len(b)), name)
@@ -625,7 +625,7 @@ func (r *Repository) VerifyPack(ctx context.Context, id ID) (PackInfo, error) {
 		if err == nil {
 			var data []byte
 			data, err = decodePayload(nil, payload, int(e.RawLength))
-			if err == nil && r.StoredID(blake3.Sum256(data)) != e.ID {
+			if err == nil && r.StoredID(b3.Sum256(data)) != e.ID {
 				err = errors.New("plaintext does not match stored ID")
 			}
 		}

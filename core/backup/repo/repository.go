@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/zeebo/blake3"
+	"github.com/holdfast/holdfast/core/content/b3"
 )
 
 // FormatVersion is the repository format version written to config.
@@ -111,7 +111,7 @@ func (id *ID) UnmarshalText(b []byte) error {
 }
 
 // fileID names a write-once file: BLAKE3 of its bytes.
-func fileID(b []byte) ID { return ID(blake3.Sum256(b)) }
+func fileID(b []byte) ID { return ID(b3.Sum256(b)) }
 
 // BlobType distinguishes file content chunks from directory trees.
 type BlobType uint8

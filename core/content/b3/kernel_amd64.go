@@ -1,0 +1,16 @@
+//go:build amd64 && !purego
+
+package b3
+
+import "golang.org/x/sys/cpu"
+
+// haveKernel: this CPU runs hash8.
+var haveKernel = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
+
+// hash8 compresses eight inputs, input l at in + l·stride, blocks blocks
+// of 64 bytes at most, from BLAKE3's IV, as lanes describes them; out
+// receives the eight chaining values. It reads every lane's blocks up to
+// blocks, also past that lane's last: in must allow that.
+//
+//go:noescape
+func hash8(in *byte, stride uintptr, blocks int, lanes *laneParams, out *[64]uint32)
