@@ -110,7 +110,6 @@ func (c *conn) start() {
 	go c.writeLoop()
 }
 
-// closed reports whether the connection has ended.
 // doneOrNil is c.done, or nil (never ready) for no connection.
 func (c *conn) doneOrNil() <-chan struct{} {
 	if c == nil {
@@ -119,6 +118,7 @@ func (c *conn) doneOrNil() <-chan struct{} {
 	return c.done
 }
 
+// closed reports whether the connection has ended.
 func (c *conn) closed() bool {
 	select {
 	case <-c.done:

@@ -10,6 +10,7 @@ package b3
 
 import (
 	"encoding/binary"
+	"slices"
 	"unsafe"
 
 	"github.com/zeebo/blake3"
@@ -91,22 +92,28 @@ func chunkCVs(b []byte, counter uint64, cvs [][8]uint32) {
 	rest := copy(tail[:], b[i*chunkLen:])
 	k := (rest + chunkLen - 1) / chunkLen
 	p := chunkLanes(counter + uint64(i))
-	blocks := chunkLen / blockLen
 	if short := rest - (k-1)*chunkLen; short < chunkLen {
-		blocks = (short + blockLen - 1) / blockLen
-		p.lastBlock[k-1] = uint32(blocks - 1)
-		p.lastLen[k-1] = uint32(short - (blocks-1)*blockLen)
-		if k == 1 {
-			p.lastBlock = [8]uint32{}
-			p.lastBlock[0] = uint32(blocks - 1)
-		}
+		n := (short + blockLen - 1) / blockLen
+		p.lastBlock[k-1] = uint32(n - 1)
+		p.lastLen[k-1] = uint32(short - (n-1)*blockLen)
 	}
-	if k > 1 {
-		blocks = chunkLen / blockLen
-	}
+	// As many blocks as the longest of the k chunks; the lanes after
+	// them are not read back.
+	blocks := int(slices.Max(p.lastBlock[:k])) + 1
 	var out [8][8]uint32
 	hash8(&tail[0], chunkLen, blocks, &p, (*[64]uint32)(unsafe.Pointer(&out)))
 	copy(cvs[i:], out[:k])
+}
+
+// subtreeCV is the chaining value (not the root) of the subtree of b's
+// chunks, counted from counter, with cvs as room for them.
+func subtreeCV(b []byte, counter uint64, cvs [][8]uint32) [8]uint32 {
+	cvs = cvs[:(len(b)+chunkLen-1)/chunkLen]
+	chunkCVs(b, counter, cvs)
+	for len(cvs) > 1 {
+		cvs = reduce(cvs)
+	}
+	return cvs[0]
 }
 
 // reduce merges the nodes of one level of the tree pairwise, left to

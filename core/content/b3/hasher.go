@@ -62,12 +62,7 @@ func (h *Hasher) Write(p []byte) (int, error) {
 // merging the subtrees it completes.
 func (h *Hasher) piece(p []byte) {
 	var level [pieceLen / chunkLen][8]uint32
-	cvs := level[:]
-	chunkCVs(p, h.pieces*(pieceLen/chunkLen), cvs)
-	for len(cvs) > 1 {
-		cvs = reduce(cvs)
-	}
-	cv := cvs[0]
+	cv := subtreeCV(p, h.pieces*(pieceLen/chunkLen), level[:])
 	h.pieces++
 	for t := h.pieces; t&1 == 0; t >>= 1 {
 		top := len(h.stack) - 1
@@ -90,13 +85,8 @@ func (h *Hasher) Sum(b []byte) []byte {
 		// the stack only when more follows) is the rightmost subtree;
 		// then the stack's subtrees from the smallest up, the largest
 		// with it at the root.
-		var tail [pieceLen / chunkLen][8]uint32
-		cvs := tail[:(len(h.buf)+chunkLen-1)/chunkLen]
-		chunkCVs(h.buf, h.pieces*(pieceLen/chunkLen), cvs)
-		for len(cvs) > 1 {
-			cvs = reduce(cvs)
-		}
-		cv := cvs[0]
+		var level [pieceLen / chunkLen][8]uint32
+		cv := subtreeCV(h.buf, h.pieces*(pieceLen/chunkLen), level[:])
 		for i := len(h.stack) - 1; i > 0; i-- {
 			cv = parentCV(&h.stack[i], &cv)
 		}
