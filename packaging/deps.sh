@@ -4,7 +4,7 @@
 # Source it to get the functions:            . packaging/deps.sh; deps_gui; ensure_go
 # or run it:                                 packaging/deps.sh [gui] [desktop-test] [go] [all]   (default: all)
 #
-#   deps_gui            C toolchain and X11/GL/Wayland headers for the cgo (Fyne) build
+#   deps_gui            C toolchain, X11/GL/Wayland headers and libzstd for the cgo (Fyne) build
 #   deps_desktop_test   Xvfb, D-Bus, a tray host and a notification daemon for .ci/desktop-test.sh
 #   ensure_go           puts a Go >= max(1.26, go.mod's go line) first on PATH; if none is installed, downloads
 #                       the toolchain from the Go module proxy into $HOME/.local/share/holdfast/go-toolchain
@@ -20,8 +20,9 @@ HOLDFAST_GO_VERSION=${HOLDFAST_GO_VERSION:-1.26.8}
 HOLDFAST_GO_MIN=1.26
 HOLDFAST_GO_TOOLCHAIN_DIR="$HOME/.local/share/holdfast/go-toolchain"
 
+# libzstd-dev: the cgo build links libzstd statically for blob compression (core/backup/repo).
 HOLDFAST_GUI_PKGS=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev
-  libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev)
+  libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev libzstd-dev)
 HOLDFAST_DESKTOP_TEST_PKGS=(xvfb x11-apps x11-utils imagemagick dbus-x11 dunst libgl1-mesa-dri
   haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils)
 HOLDFAST_GO_DOWNLOAD_PKGS=(curl unzip ca-certificates)

@@ -30,7 +30,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/holdfast/holdfast/core/backup/repo"
 )
 
 const (
@@ -815,9 +815,10 @@ func cmdVerify(args []string) error {
 // cmdShare estimates which share of the bytes Holdfast would store
 // compressed: files are cut into 1 MiB blocks (about Holdfast's average
 // chunk) and each block counts as compressible when zstd at the default
-// level with a 512 KiB window (Holdfast's settings) makes it >= 3% smaller.
-// It also reports zstd's single-core throughput on this data (bytes over
-// the summed CPU time of the EncodeAll calls, one encoder per thread).
+// level with a 512 KiB window (Holdfast's settings and compressor,
+// repo.CompressFrame) makes it >= 3% smaller. It also reports that
+// compressor's single-core throughput on this data (bytes over the summed
+// CPU time of the calls, in each thread's own CPU time).
 func cmdShare(args []string) error {
 	if len(args) != 1 {
 		return errors.New("share needs DIR")
@@ -837,8 +838,6 @@ func cmdShare(args []string) error {
 		go func() {
 			defer wg.Done()
 			lockThread()
-			enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithWindowSize(512*kib),
-				zstd.WithEncoderCRC(false), zstd.WithEncoderConcurrency(1))
 			buf := make([]byte, mib)
 			var dst []byte
 			for p := range jobs {
@@ -857,8 +856,16 @@ func cmdShare(args []string) error {
 					if n > 0 {
 						t += int64(n)
 						t0 := threadClock()
-						dst = enc.EncodeAll(buf[:n], dst[:0])
+						var cerr error
+						dst, cerr = repo.CompressFrame(dst[:0], buf[:n])
 						et += threadClock() - t0
+						if cerr != nil {
+							select {
+							case errc <- fmt.Errorf("%s: %w", p, cerr):
+							default:
+							}
+							break
+						}
 						if int64(len(dst))*100 <= int64(n)*97 {
 							c += int64(n)
 							co += int64(len(dst))

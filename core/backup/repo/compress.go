@@ -23,6 +23,8 @@ const (
 	// A compressed payload is kept only if it is at most
 	// keepNum/keepDen of the raw size (at least ~3% smaller).
 	keepNum, keepDen = 97, 100
+	// zstdLevel is zstd's default level (restic's "auto" with zstdWindow).
+	zstdLevel = 3
 )
 
 var (
@@ -32,8 +34,9 @@ var (
 	zstdErr  error
 )
 
-// codec returns the shared encoder and decoder. EncodeAll and DecodeAll
-// are safe for concurrent use; each keeps a pool of GOMAXPROCS states.
+// codec returns the shared klauspost encoder and decoder. EncodeAll and
+// DecodeAll are safe for concurrent use; each keeps a pool of GOMAXPROCS
+// states.
 func codec() (*zstd.Encoder, *zstd.Decoder, error) {
 	zstdOnce.Do(func() {
 		zstdEnc, zstdErr = zstd.NewWriter(nil,
@@ -57,26 +60,70 @@ func codec() (*zstd.Encoder, *zstd.Decoder, error) {
 	return zstdEnc, zstdDec, zstdErr
 }
 
+// A compressor appends one zstd frame of src to dst if the frame takes at
+// most limit bytes and reports ok; otherwise it returns dst as it was
+// (same length) and ok false.
+type compressor struct {
+	name   string
+	append func(dst, src []byte, limit int) (out []byte, ok bool, err error)
+}
+
+// klauspostCompressor is zstd's default level in pure Go
+// (github.com/klauspost/compress): restic's compressor, and Holdfast's
+// where libzstd is not built in (CGO_ENABLED=0, other systems).
+var klauspostCompressor = compressor{name: "klauspost/compress zstd", append: appendKlauspost}
+
+func appendKlauspost(dst, src []byte, limit int) ([]byte, bool, error) {
+	enc, _, err := codec()
+	if err != nil {
+		return dst, false, err
+	}
+	start := len(dst)
+	out := enc.EncodeAll(src, dst)
+	if len(out)-start > limit {
+		return out[:start], false, nil
+	}
+	return out, true, nil
+}
+
+// blobCompressor compresses blob payloads: libzstd when the build has it
+// (compress_libzstd.go replaces it at init), else klauspost. Both write
+// standard zstd frames that the one decoder reads, so repositories do not
+// depend on which build wrote them.
+var blobCompressor = klauspostCompressor
+
+// CompressorName says which zstd implementation this build compresses
+// blobs with (for `holdfast version` and the benchmarks).
+func CompressorName() string { return blobCompressor.name }
+
+// CompressFrame appends one zstd frame of src to dst, made as blob payloads
+// are (this build's compressor, zstd's default level, a 512 KiB window):
+// for the benchmarks' estimate of what a data set costs to compress.
+func CompressFrame(dst, src []byte) ([]byte, error) {
+	out, _, err := blobCompressor.append(dst, src, len(src)+len(src)/64+1024)
+	return out, err
+}
+
 // appendPayload appends flag||payload for src to dst: zstd at the default
-// level if that saves at least 3%, otherwise raw. zstd detects
-// incompressible blocks itself and gives up on them at ~8 GB/s (random or
-// already-compressed 1 MiB chunks: ~0.13 ms, against ~0.2 ms to encrypt
-// them; see BenchmarkCompress). A sampling pre-check would save ~0.09
-// ms/MiB on such chunks but can permanently lose compression on chunks
-// whose samples happen to look random, so every chunk is tried in full.
+// level if that saves at least 3%, otherwise raw. The frame may take at
+// most that many bytes, so an incompressible chunk stops the compressor
+// as soon as its output overflows: zstd also emits incompressible blocks
+// raw after a cheap look (random or already-compressed 1 MiB chunks: ~0.15
+// ms, against ~0.2 ms to encrypt them; see BenchmarkCompress). A sampling
+// pre-check would save a little more on such chunks but can permanently
+// lose compression on chunks whose samples happen to look random, so
+// every chunk is tried in full.
 func appendPayload(dst, src []byte) ([]byte, error) {
 	start := len(dst)
 	if len(src) >= minCompressSize {
-		enc, _, err := codec()
+		out, ok, err := blobCompressor.append(append(dst, flagZstd), src, len(src)*keepNum/keepDen)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("compress %d bytes with %s: %w", len(src), blobCompressor.name, err)
 		}
-		dst = append(dst, flagZstd)
-		dst = enc.EncodeAll(src, dst)
-		if n := len(dst) - start - 1; n*keepDen <= len(src)*keepNum {
-			return dst, nil
+		if ok {
+			return out, nil
 		}
-		dst = dst[:start]
+		dst = out[:start]
 	}
 	dst = append(dst, flagRaw)
 	return append(dst, src...), nil

@@ -135,7 +135,9 @@
 //
 // Writers compress with zstd at the default level, window 512 KiB (like
 // restic's "auto"), no frame checksum, and keep the result only if it is
-// at least 3% smaller; blobs under 64 bytes are stored raw. Readers check
+// at least 3% smaller; blobs under 64 bytes are stored raw. Builds with
+// cgo on Linux compress with libzstd, others with klauspost/compress;
+// klauspost/compress decodes. Readers check
 // that the data has exactly the raw length recorded in the index and that
 // its BLAKE3-256 equals the requested plain hash. MaxBlobSize (256 MiB)
 // bounds the raw length.
