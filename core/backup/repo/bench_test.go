@@ -138,7 +138,9 @@ func sampleThenCompress(fast, def *zstd.Encoder, src, dst []byte) []byte {
 
 // BenchmarkCompress compares zstd levels on compressible text, random and
 // pre-compressed data, plus the payload path Holdfast uses (default level
-// with keep-raw-unless-3%-smaller) and a sampling pre-check.
+// with keep-raw-unless-3%-smaller, with libzstd in cgo builds; the
+// zstd-* modes are klauspost/compress) and a sampling pre-check; and
+// decoding, with the build's decoder and with klauspost's.
 func BenchmarkCompress(b *testing.B) {
 	data := []struct {
 		name string
@@ -183,6 +185,17 @@ func BenchmarkCompress(b *testing.B) {
 				}
 			}
 		})
+		if comp[0] == flagZstd && blobDecompressor.name != klauspostDecompressor.name {
+			b.Run(d.name+"/decode-klauspost", func(b *testing.B) {
+				b.SetBytes(int64(len(d.b)))
+				room := make([]byte, len(d.b))
+				for b.Loop() {
+					if _, err := klauspostDecompressor.decode(room, comp[1:]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
 

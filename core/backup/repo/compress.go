@@ -104,6 +104,40 @@ func CompressFrame(dst, src []byte) ([]byte, error) {
 	return out, err
 }
 
+// A decompressor decodes zstd frames into room, never writing past
+// len(room) (a frame that decodes to more is an error; room's capacity
+// must be its length), and returns how many bytes it wrote.
+type decompressor struct {
+	name   string
+	decode func(room, frames []byte) (int, error)
+}
+
+// klauspostDecompressor decodes with klauspost/compress.
+var klauspostDecompressor = decompressor{name: "klauspost/compress zstd", decode: decodeKlauspost}
+
+func decodeKlauspost(room, frames []byte) (int, error) {
+	if len(frames) == 0 {
+		return 0, errors.New("empty frame")
+	}
+	_, dec, err := codec()
+	if err != nil {
+		return 0, err
+	}
+	// With the cap limit the decoder fails instead of growing room.
+	out, err := dec.DecodeAll(frames, room[:0])
+	if err != nil {
+		return 0, err
+	}
+	if len(out) > 0 && &out[0] != &room[0] {
+		return 0, errors.New("decoder outgrew its room")
+	}
+	return len(out), nil
+}
+
+// blobDecompressor decodes blob payloads: libzstd when the build has it,
+// else klauspost.
+var blobDecompressor = klauspostDecompressor
+
 // appendPayload appends flag||payload for src to dst: zstd at the default
 // level if that saves at least 3%, otherwise raw. The frame may take at
 // most that many bytes, so an incompressible chunk stops the compressor
@@ -144,29 +178,23 @@ func decodePayload(dst, payload []byte, rawLen int) ([]byte, error) {
 		}
 		return append(dst, payload[1:]...), nil
 	case flagZstd:
-		_, dec, err := codec()
-		if err != nil {
-			return nil, err
-		}
 		start := len(dst)
-		// Exactly rawLen bytes of room: with the cap limit the decoder
-		// fails instead of writing more. dst's own spare room is reused
-		// when it is large enough.
-		var nd []byte
-		if cap(dst)-start >= rawLen {
-			nd = dst[: start : start+rawLen]
-		} else {
-			nd = make([]byte, start, start+rawLen)
+		// Exactly rawLen bytes of room: the decoder fails instead of
+		// writing more. dst's own spare room is reused when it is large
+		// enough.
+		if cap(dst)-start < rawLen {
+			nd := make([]byte, start, start+rawLen)
 			copy(nd, dst)
+			dst = nd
 		}
-		out, err := dec.DecodeAll(payload[1:], nd)
+		n, err := blobDecompressor.decode(dst[start:start+rawLen:start+rawLen], payload[1:])
 		if err != nil {
 			return nil, fmt.Errorf("%w: zstd: %v", errBadPayload, err)
 		}
-		if len(out)-start != rawLen {
-			return nil, fmt.Errorf("%w: decompressed to %d bytes, index says %d", errBadPayload, len(out)-start, rawLen)
+		if n != rawLen {
+			return nil, fmt.Errorf("%w: decompressed to %d bytes, index says %d", errBadPayload, n, rawLen)
 		}
-		return out, nil
+		return dst[:start+n], nil
 	}
 	return nil, fmt.Errorf("%w: unknown compression flag %d", errBadPayload, payload[0])
 }

@@ -31,10 +31,19 @@ static long long hf_zstd_compress(ZSTD_CCtx *c, void *dst, size_t dstCap, const 
 	if (code == ZSTD_error_dstSize_tooSmall) return 0;
 	return -(long long)code;
 }
+
+// hf_zstd_decompress decodes the frames in src into dst: the length
+// written, or -(zstd error code).
+static long long hf_zstd_decompress(ZSTD_DCtx *d, void *dst, size_t dstCap, const void *src, size_t srcLen) {
+	size_t n = ZSTD_decompressDCtx(d, dst, dstCap, src, srcLen);
+	if (!ZSTD_isError(n)) return (long long)n;
+	return -(long long)ZSTD_getErrorCode(n);
+}
 */
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 	"sync"
@@ -46,11 +55,13 @@ import (
 // klauspost/compress 1.3–1.4 × faster and about 1 % smaller here
 // (BenchmarkCompress, BENCHMARKS.md), and half of a backup's CPU is
 // compression. The frames are standard zstd; the pure-Go decoder reads them.
+// Decoding is about 1.2 × faster too; it only ever sees payloads the AEAD
+// has authenticated, decodes into exactly the room the index promises,
+// and what it writes is then checked against its BLAKE3.
 func init() {
-	blobCompressor = compressor{
-		name:   fmt.Sprintf("libzstd %s", C.GoString(C.ZSTD_versionString())),
-		append: appendLibzstd,
-	}
+	name := fmt.Sprintf("libzstd %s", C.GoString(C.ZSTD_versionString()))
+	blobCompressor = compressor{name: name, append: appendLibzstd}
+	blobDecompressor = decompressor{name: name, decode: decodeLibzstd}
 }
 
 // libzstdContexts keeps compression contexts for reuse (about 1.5 MiB
@@ -114,4 +125,43 @@ func appendLibzstd(dst, src []byte, limit int) ([]byte, bool, error) {
 		return dst, false, nil
 	}
 	return dst[:start+int(n)], true, nil
+}
+
+// libzstdDecoders keeps decompression contexts for reuse, like
+// libzstdContexts.
+var libzstdDecoders struct {
+	sync.Mutex
+	free []*C.ZSTD_DCtx
+}
+
+func decodeLibzstd(room, frames []byte) (int, error) {
+	if len(frames) == 0 {
+		return 0, errors.New("empty frame")
+	}
+	libzstdDecoders.Lock()
+	var d *C.ZSTD_DCtx
+	if n := len(libzstdDecoders.free); n > 0 {
+		d = libzstdDecoders.free[n-1]
+		libzstdDecoders.free = libzstdDecoders.free[:n-1]
+	}
+	libzstdDecoders.Unlock()
+	if d == nil {
+		if d = C.ZSTD_createDCtx(); d == nil {
+			return 0, errors.New("libzstd: cannot create a decompression context")
+		}
+	}
+	defer func() {
+		libzstdDecoders.Lock()
+		libzstdDecoders.free = append(libzstdDecoders.free, d)
+		libzstdDecoders.Unlock()
+	}()
+	var dst unsafe.Pointer
+	if len(room) > 0 {
+		dst = unsafe.Pointer(unsafe.SliceData(room))
+	}
+	n := C.hf_zstd_decompress(d, dst, C.size_t(len(room)), unsafe.Pointer(unsafe.SliceData(frames)), C.size_t(len(frames)))
+	if n < 0 {
+		return 0, errors.New(C.GoString(C.ZSTD_getErrorString(C.ZSTD_ErrorCode(-n))))
+	}
+	return int(n), nil
 }

@@ -14,6 +14,51 @@ func compressors() []compressor {
 	return []compressor{klauspostCompressor, blobCompressor}
 }
 
+// decompressors returns every blob decompressor this build has.
+func decompressors() []decompressor {
+	if blobDecompressor.name == klauspostDecompressor.name {
+		return []decompressor{klauspostDecompressor}
+	}
+	return []decompressor{klauspostDecompressor, blobDecompressor}
+}
+
+// Every decompressor reads every compressor's frames, into exactly the
+// room it is given: a frame that decodes to more fails, and so do
+// damaged frames.
+func TestDecompressorsReadEveryCompressor(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(8, 8))
+	data := append(textBytes(9, 700<<10), randBytes(rng, 100<<10)...)
+	for _, c := range compressors() {
+		frame, ok, err := c.append(nil, data, 2*len(data))
+		if err != nil || !ok {
+			t.Fatal(c.name, ok, err)
+		}
+		for _, d := range decompressors() {
+			room := make([]byte, len(data)+10)
+			n, err := d.decode(room[:len(data):len(data)], frame)
+			if err != nil || n != len(data) || !bytes.Equal(room[:n], data) {
+				t.Fatalf("%s frame, %s: n %d, %v", c.name, d.name, n, err)
+			}
+			room[len(data)-1] = 0xAA
+			if n, err := d.decode(room[:len(data)-1:len(data)-1], frame); err == nil {
+				t.Fatalf("%s frame, %s: decoded %d bytes into one byte too few", c.name, d.name, n)
+			}
+			if room[len(data)-1] != 0xAA {
+				t.Fatalf("%s frame, %s: wrote past its room", c.name, d.name)
+			}
+			bad := bytes.Clone(frame)
+			bad[len(bad)/2] ^= 0xFF
+			bad = bad[:len(bad)-3]
+			if n, err := d.decode(make([]byte, len(data)), bad); err == nil && n == len(data) && bytes.Equal(room[:n], data) {
+				t.Fatalf("%s frame, %s: a damaged, truncated frame decoded", c.name, d.name)
+			}
+			if _, err := d.decode(make([]byte, 10), nil); err == nil {
+				t.Fatalf("%s: empty input decoded", d.name)
+			}
+		}
+	}
+}
+
 // Each compressor writes a standard frame the decoder reads back, keeps to
 // the limit it is given exactly, and leaves dst as it was when the frame
 // does not fit.
