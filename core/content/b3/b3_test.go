@@ -25,7 +25,7 @@ func testInput(n int) []byte {
 // lengths: around every chunk, group and tree boundary the code has.
 func lengths() []int {
 	var ls []int
-	for _, base := range []int{0, 1024, 8 << 10, 16 << 10, 17 << 10, 64 << 10, 100 << 10, 1 << 20, 3<<20 + 5<<10} {
+	for _, base := range []int{0, 1024, 8 << 10, 16 << 10, 17 << 10, 24 << 10, 32 << 10, 64 << 10, 100 << 10, 1 << 20, 3<<20 + 5<<10} {
 		for _, d := range []int{-65, -64, -1, 0, 1, 63, 64, 65, 1023, 1025} {
 			if n := base + d; n >= 0 {
 				ls = append(ls, n)
@@ -38,16 +38,32 @@ func lengths() []int {
 	return ls
 }
 
-func TestSum256MatchesBLAKE3(t *testing.T) {
+// kernels runs f with hash16 on, as Sum256 uses it, and off, so hash8
+// alone is tested too.
+func kernels(t *testing.T, f func(t *testing.T)) {
 	if !haveKernel {
 		t.Log("no AVX-512 here: Sum256 is zeebo/blake3's throughout")
+		f(t)
+		return
 	}
-	for _, n := range lengths() {
-		b := testInput(n)
-		if got, want := Sum256(b), blake3.Sum256(b); got != want {
-			t.Fatalf("length %d: %x, want %x", n, got, want)
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprintf("hash16=%v", on), func(t *testing.T) {
+			defer func(was bool) { use16 = was }(use16)
+			use16 = on
+			f(t)
+		})
+	}
+}
+
+func TestSum256MatchesBLAKE3(t *testing.T) {
+	kernels(t, func(t *testing.T) {
+		for _, n := range lengths() {
+			b := testInput(n)
+			if got, want := Sum256(b), blake3.Sum256(b); got != want {
+				t.Fatalf("length %d: %x, want %x", n, got, want)
+			}
 		}
-	}
+	})
 }
 
 // The portable compression function and chunk and parent code agree with
@@ -77,7 +93,9 @@ func TestPortableTree(t *testing.T) {
 }
 
 // Streamed in writes of every size pattern, the Hasher's sum is BLAKE3's.
-func TestHasherMatchesBLAKE3(t *testing.T) {
+func TestHasherMatchesBLAKE3(t *testing.T) { kernels(t, testHasherMatchesBLAKE3) }
+
+func testHasherMatchesBLAKE3(t *testing.T) {
 	for _, n := range []int{0, 1, 1024, 1025, 64 << 10, 64<<10 + 1, 128 << 10, 200<<10 + 3, 1 << 20, 1<<20 + 1, 3<<20 + 12345} {
 		b := testInput(n)
 		want := blake3.Sum256(b)
@@ -116,6 +134,16 @@ func BenchmarkSum256(b *testing.B) {
 				Sum256(buf)
 			}
 		})
+		if use16 {
+			b.Run(fmt.Sprintf("b3-hash8-only-%dK", n>>10), func(b *testing.B) {
+				use16 = false
+				defer func() { use16 = true }()
+				b.SetBytes(int64(n))
+				for i := 0; i < b.N; i++ {
+					Sum256(buf)
+				}
+			})
+		}
 		b.Run(fmt.Sprintf("zeebo-%dK", n>>10), func(b *testing.B) {
 			b.SetBytes(int64(n))
 			for i := 0; i < b.N; i++ {
@@ -203,13 +231,19 @@ func g(v *[16]uint32, a, b, c, d int, x, y uint32) {
 	v[b] = bits.RotateLeft32(v[b]^v[c], -7)
 }
 
-// The kernel agrees with the portable code lane by lane: eight chunks of
-// any lengths (the last short), and parent nodes.
+// The kernels agree with the portable code lane by lane: groups of
+// sixteen and eight chunks, chunks of any lengths (the last short), and
+// parent nodes.
 func TestKernelMatchesPortable(t *testing.T) {
 	if !haveKernel {
 		t.Skip("no AVX-512 on this machine")
 	}
-	for _, n := range []int{1025, 2047, 2048, 7*1024 + 1, 8 * 1024, 8*1024 + 64, 9*1024 - 1, 20*1024 + 65} {
+	kernels(t, testKernelMatchesPortable)
+}
+
+func testKernelMatchesPortable(t *testing.T) {
+	for _, n := range []int{1025, 2047, 2048, 7*1024 + 1, 8 * 1024, 8*1024 + 64, 9*1024 - 1, 16 * 1024, 16*1024 + 1,
+		20*1024 + 65, 24 * 1024, 31*1024 + 5, 32 * 1024, 33*1024 + 65, 50*1024 - 1, 70 * 1024} {
 		b := testInput(n)
 		chunks := (n + chunkLen - 1) / chunkLen
 		got := make([][8]uint32, chunks)
@@ -245,11 +279,11 @@ func TestKernelIsGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go run gen.go: %v", err)
 	}
-	have, err := os.ReadFile("hash8_amd64.s")
+	have, err := os.ReadFile("kernel_amd64.s")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(out, have) {
-		t.Fatal("hash8_amd64.s is not what gen.go writes: run go run gen.go > hash8_amd64.s")
+		t.Fatal("kernel_amd64.s is not what gen.go writes: run go run gen.go > kernel_amd64.s")
 	}
 }

@@ -4,7 +4,7 @@ package b3
 
 import "golang.org/x/sys/cpu"
 
-// haveKernel: this CPU runs hash8.
+// haveKernel: this CPU runs hash8 and hash16.
 var haveKernel = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 
 // hash8 compresses eight inputs, input l at in + l·stride, blocks blocks
@@ -14,3 +14,11 @@ var haveKernel = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 //
 //go:noescape
 func hash8(in *byte, stride uintptr, blocks int, lanes *laneParams, out *[64]uint32)
+
+// hash16 compresses sixteen inputs, input l at in + l·stride, each of
+// blocks full blocks of 64 bytes, from BLAKE3's IV, with lanes' counters
+// and flags (start on the first block, end on the last); out receives the
+// sixteen chaining values.
+//
+//go:noescape
+func hash16(in *byte, stride uintptr, blocks int, lanes *laneParams16, out *[128]uint32)
