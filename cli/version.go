@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/holdfast/holdfast/core/backup/repo"
 	"github.com/holdfast/holdfast/core/version"
 )
 
@@ -16,6 +17,7 @@ func (a *app) versionCommand() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			info := version.Get(a.desktop != nil)
+			info.Compressor = repo.CompressorName()
 			if asJSON {
 				return printJSON(a.stdout, info)
 			}

@@ -19,6 +19,9 @@ type Info struct {
 	GoVersion string `json:"go"`
 	Platform  string `json:"platform"`
 	GUI       bool   `json:"gui"`
+	// Compressor is the zstd implementation backups compress with (the
+	// CLI fills it in; core/version imports nothing of Holdfast's).
+	Compressor string `json:"compressor,omitempty"`
 }
 
 // Get reads the build's version control stamp.
@@ -53,6 +56,9 @@ func (i Info) String() string {
 	s += i.GoVersion + " " + i.Platform
 	if !i.GUI {
 		s += ", headless"
+	}
+	if i.Compressor != "" {
+		s += ", compression: " + i.Compressor
 	}
 	return s + ")"
 }

@@ -313,8 +313,8 @@ func main() {
 	var md strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&md, format, a...) }
 	w("# Backup benchmark: Holdfast vs restic vs Borg\n\n")
-	w("%s; %v cores, %v GiB RAM; Holdfast %v; %v; %v.\n\n", str(meta["date"]), meta["cores"], meta["mem_gib"],
-		str(meta["holdfast_source"]), str(meta["restic_version"]), str(meta["borg_version"]))
+	w("%s; %v cores, %v GiB RAM; Holdfast %v (`%s`); %v; %v.\n\n", str(meta["date"]), meta["cores"], meta["mem_gib"],
+		str(meta["holdfast_source"]), str(meta["holdfast_version"]), str(meta["restic_version"]), str(meta["borg_version"]))
 	w("Mode: **%s**, best of %v run(s) per measurement, plus any extra runs listed below (minimum wall time; minimum peak RSS, CPU and size separately). "+
 		"Every run starts from a fresh repository and a fresh copy of the data set; the three backups run in a row on it "+
 		"(initial, no change, then after `gendata mutate` changed 1%% of the files), then a full restore into an empty "+
