@@ -1,7 +1,8 @@
-//go:build cgo
+//go:build cgo && !nogui
 
 // This file wires the desktop app into the binary; it builds only with
-// cgo, so `CGO_ENABLED=0 go build` links no GUI code at all.
+// cgo, so `CGO_ENABLED=0 go build` links no GUI code at all, and neither
+// does `go build -tags nogui` (a server build that keeps cgo's libzstd).
 
 package main
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # packaging/test.sh — the whole Holdfast test suite, as CI runs it (.ci/run execs this).
 # Installs what is missing (GUI build deps, desktop-test deps, Go >= 1.26), then: gofmt, go vet, go test -race,
-# both builds (cgo desktop app + static headless binary), the dependency rules (core/peers never import Fyne,
+# the builds (cgo desktop app, cgo server build without GUI code, static headless binary), the dependency rules (core/peers never import Fyne,
 # ui builds without cgo) and the real-desktop test (.ci/desktop-test.sh). Stops at the first failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,6 +57,12 @@ ls -l holdfast
 step "CGO_ENABLED=0 go build -o holdfast-headless . (static headless binary)"
 CGO_ENABLED=0 go build -o holdfast-headless .
 ls -l holdfast-headless
+
+step "go build -tags nogui (server build: cgo for libzstd, no GUI code)"
+CGO_ENABLED=1 go build -tags nogui -o holdfast-server .
+./holdfast-server version | grep -q 'headless, compression: libzstd' || fail "holdfast-server: $(./holdfast-server version)"
+./holdfast-server version
+rm -f holdfast-server
 
 step "the headless build cross-compiles for Windows and macOS"
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -o /dev/null .

@@ -4,7 +4,7 @@
 # (verified file by file against the source), repository size and peak RSS of every operation; the fixed
 # per-command cost (key derivation) of each tool; and the per-core "physical ceiling" from the Go stage benchmarks.
 #
-# Usage: bench/backup/run.sh [--quick] [--runs N] [--extra N] [--cold] [--head] [--headless] [--datasets "gen go"]
+# Usage: bench/backup/run.sh [--quick] [--runs N] [--extra N] [--cold] [--head] [--build server|desktop|static] [--datasets "gen go"]
 #                            [--tools "holdfast restic borg"] [--fs loop|tmp] [--keep-work]
 #   --quick     1 run and a 300 MB generated data set (smoke test)
 #   --runs N    best of N runs (default 3; 1 with --quick)
@@ -17,8 +17,9 @@
 #               on a loop device (direct I/O), removed at the end: measurements do not depend on what earlier work
 #               left on the root filesystem (e.g. a journal-less ext4 scans recently deleted inodes on every create)
 #   --fs tmp    use /tmp/hf-bench-work directly
-#   --headless  benchmark the static headless build (CGO_ENABLED=0: klauspost/compress for zstd) instead of the
-#               desktop build that packaging/install.sh installs (cgo: libzstd)
+#   --build B   which Holdfast binary: server (default; `go build -tags nogui`: cgo for libzstd, no GUI code, the
+#               CLI a restic user compares), desktop (`go build`, what packaging/install.sh installs: the same
+#               engine plus the GUI code it pages in) or static (`CGO_ENABLED=0`: klauspost/compress for zstd)
 #   --keep-work keep /tmp/hf-bench-work (repositories, copies) after the run
 #
 # Writes bench/out/backup-results.json, bench/out/backup-results.md and logs under bench/out/backup-logs/.
@@ -29,7 +30,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-quick=0 runs="" extra="" cold=0 head=0 keep=0 fsmode="" headless=0
+quick=0 runs="" extra="" cold=0 head=0 keep=0 fsmode="" build=server
 [ "$(id -u)" = 0 ] && fsmode=loop || fsmode=tmp
 datasets="gen go" tools="holdfast restic borg"
 while [ $# -gt 0 ]; do
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
     --datasets) datasets=${2:?}; shift ;;
     --tools) tools=${2:?}; shift ;;
     --keep-work) keep=1 ;;
-    --headless) headless=1 ;;
+    --build) build=${2:?--build needs server, desktop or static}; shift ;;
     --fs) fsmode=${2:?--fs needs loop or tmp}; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -233,18 +234,23 @@ else
     git -C "$root" status --porcelain | grep -v ' bench/' | sed 's/^/    /' | head -n 20
   fi
 fi
-if [ "$headless" = 1 ]; then
-  (cd "$srctree" && CGO_ENABLED=0 go build -o "$work/bin/holdfast" .) || die "cannot build Holdfast (cd $srctree && CGO_ENABLED=0 go build .)"
-else
-  # shellcheck source=../../packaging/deps.sh
-  . "$root/packaging/deps.sh"
-  deps_gui || die "cannot install the desktop build's dependencies (packaging/deps.sh gui)"
-  (cd "$srctree" && CGO_ENABLED=1 go build -o "$work/bin/holdfast" .) || die "cannot build Holdfast (cd $srctree && go build .)"
-fi
+case $build in
+  static)
+    (cd "$srctree" && CGO_ENABLED=0 go build -o "$work/bin/holdfast" .) || die "cannot build Holdfast (cd $srctree && CGO_ENABLED=0 go build .)" ;;
+  server | desktop)
+    tags=""
+    [ "$build" = server ] && tags="-tags=nogui"
+    # shellcheck source=../../packaging/deps.sh
+    . "$root/packaging/deps.sh"
+    deps_gui || die "cannot install the cgo build's dependencies (packaging/deps.sh gui)"
+    # shellcheck disable=SC2086
+    (cd "$srctree" && CGO_ENABLED=1 go build $tags -o "$work/bin/holdfast" .) || die "cannot build Holdfast (cd $srctree && go build $tags .)" ;;
+  *) die "--build takes server, desktop or static" ;;
+esac
 (cd "$srctree" && go build -o "$work/bin/gendata" ./bench/backup/gendata && go build -o "$work/bin/report" ./bench/backup/report) ||
   die "cannot build the bench programs"
 hf=$work/bin/holdfast gendata=$work/bin/gendata
-echo "built $hf ($("$hf" version 2>/dev/null | head -n 1))"
+echo "built $hf, the $build build ($("$hf" version 2>/dev/null | head -n 1))"
 
 record "{\"type\":\"meta\",\"date\":\"$(date -u +%FT%TZ)\",\"host\":$(json_str "$(hostname)"),\"cores\":$(nproc),\"mem_gib\":$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo),\"cpu\":$(json_str "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"),\"holdfast_source\":$(json_str "$hf_source"),\"holdfast_version\":$(json_str "$("$hf" version 2>/dev/null | head -n 1)"),\"restic_version\":$(json_str "$restic_version"),\"borg_version\":$(json_str "$borg_version"),\"go_version\":$(json_str "$(go version)"),\"runs\":$runs,\"quick\":$([ "$quick" = 1 ] && echo true || echo false),\"cache_mode\":\"$([ "$cold" = 1 ] && echo 'cold cache (page cache dropped before every timed operation)' || echo 'warm cache (page cache not dropped)')\"}"
 
