@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/holdfast/holdfast/core/backup/repo"
 	"github.com/holdfast/holdfast/core/version"
 )
 
@@ -56,7 +57,9 @@ func settingsPage(s *Shell) fyne.CanvasObject {
 	))
 	hint := widget.NewLabel("Alerts, notifications and accepting peers are saved from here. To change another setting, edit config.toml (each key is explained there) and restart Holdfast.")
 	hint.Wrapping = fyne.TextWrapWord
-	about := widget.NewCard("About", "", widget.NewLabel(version.Get(true).String()))
+	info := version.Get(true)
+	info.Compressor = repo.CompressorName()
+	about := widget.NewCard("About", "", widget.NewLabel(info.String()))
 	return container.NewVScroll(container.NewVBox(general, monitoring, newAlertSettings(s).view(),
 		widget.NewCard("Peers", "Other Holdfast devices connect here to pair and to be watched", newListenCard(s).object),
 		hint, storage, about))
