@@ -67,13 +67,13 @@ func init() {
 // contextPool keeps libzstd contexts for reuse (a compression context
 // takes about 1.5 MiB, a decompression one about 160 KiB): one per
 // concurrent caller, kept for the life of the process.
-type contextPool[T any] struct {
+type contextPool[P comparable] struct {
 	mu   sync.Mutex
-	free []*T
+	free []P
 }
 
 // get returns a kept context, or a new one from create (nil on failure).
-func (p *contextPool[T]) get(create func() *T) *T {
+func (p *contextPool[P]) get(create func() P) P {
 	p.mu.Lock()
 	if n := len(p.free); n > 0 {
 		c := p.free[n-1]
@@ -85,15 +85,15 @@ func (p *contextPool[T]) get(create func() *T) *T {
 	return create()
 }
 
-func (p *contextPool[T]) put(c *T) {
+func (p *contextPool[P]) put(c P) {
 	p.mu.Lock()
 	p.free = append(p.free, c)
 	p.mu.Unlock()
 }
 
 var (
-	compressionContexts   contextPool[C.ZSTD_CCtx]
-	decompressionContexts contextPool[C.ZSTD_DCtx]
+	compressionContexts   contextPool[*C.ZSTD_CCtx]
+	decompressionContexts contextPool[*C.ZSTD_DCtx]
 )
 
 func newCompressionContext() *C.ZSTD_CCtx {
