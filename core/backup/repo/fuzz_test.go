@@ -188,3 +188,53 @@ func FuzzKeyFile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPayload feeds blob payloads (flag and zstd frames, any bytes) to
+// every decoder the build has: none may panic or write past the room the
+// index promises, a decoded payload has exactly that length, and where two
+// decoders both accept a frame they agree byte for byte.
+func FuzzPayload(f *testing.F) {
+	for _, c := range compressors() {
+		for _, data := range [][]byte{textBytes(11, 5000), make([]byte, 3000), append(textBytes(12, 200), 1, 2, 3)} {
+			frame, _, err := c.append([]byte{flagZstd}, data, 2*len(data))
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(frame, uint16(len(data)))
+		}
+	}
+	f.Add([]byte{flagRaw, 1, 2, 3}, uint16(3))
+	f.Add([]byte{flagZstd}, uint16(0))
+	f.Fuzz(func(t *testing.T, payload []byte, rawLen uint16) {
+		n := int(rawLen)
+		got, err := decodePayload(nil, payload, n)
+		if err == nil && len(got) != n {
+			t.Fatalf("decoded %d bytes, promised %d", len(got), n)
+		}
+		if len(payload) == 0 || payload[0] != flagZstd {
+			return
+		}
+		var outs [][]byte
+		for _, d := range decompressors() {
+			room := make([]byte, n+8)
+			for i := range room {
+				room[i] = 0xA5
+			}
+			m, err := d.decode(room[:n:n], payload[1:])
+			for _, b := range room[n:] {
+				if b != 0xA5 {
+					t.Fatalf("%s wrote past its room", d.name)
+				}
+			}
+			if err == nil {
+				if m > n {
+					t.Fatalf("%s says %d bytes in a room of %d", d.name, m, n)
+				}
+				outs = append(outs, room[:m])
+			}
+		}
+		if len(outs) == 2 && !bytes.Equal(outs[0], outs[1]) {
+			t.Fatalf("the decoders disagree: %d and %d bytes", len(outs[0]), len(outs[1]))
+		}
+	})
+}
