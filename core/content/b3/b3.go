@@ -50,8 +50,8 @@ type laneParams16 struct {
 }
 
 // use16: whole groups of sixteen chunks or parents go through hash16
-// (tests turn it off to check hash8 on its own).
-var use16 = haveKernel
+// where it pays (tests turn it on and off on any CPU with AVX-512).
+var use16 = prefer16
 
 // chunkLanes16: sixteen chunks, all of full length.
 func chunkLanes16(counter uint64) laneParams16 {
