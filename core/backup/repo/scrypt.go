@@ -48,7 +48,8 @@ func scryptKeyWith(password, salt []byte, N, r, p, keyLen, workers, stride int) 
 			words := 32 * r
 			scratch := make([]uint32, 4*words)
 			x, y, t, u := scratch[:words], scratch[words:2*words], scratch[2*words:3*words], scratch[3*words:]
-			v := make([]uint32, words*((N+stride-1)/stride))
+			v, free := tableMemory(words * ((N + stride - 1) / stride))
+			defer free()
 			for i := range lanes {
 				romix(b[i*laneLen:(i+1)*laneLen], r, N, stride, x, y, t, u, v)
 			}
