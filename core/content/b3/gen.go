@@ -139,20 +139,8 @@ DATA iv<>+24(SB)/4, $0x1f83d9ab
 DATA iv<>+28(SB)/4, $0x5be0cd19
 GLOBL iv<>(SB), RODATA|NOPTR, $32
 
-// func hash8(in *byte, stride uintptr, blocks int, lanes *laneParams, out *[64]uint32)
-TEXT ·hash8(SB), NOSPLIT, $256-40
-	MOVQ in+0(FP), SI
-	MOVQ stride+8(FP), DX
-	MOVQ blocks+16(FP), CX
-	MOVQ lanes+24(FP), BX
-	MOVQ out+32(FP), DI
-	LEAQ (DX)(DX*2), R8    // 3 strides
-	LEAQ (SI)(DX*4), R9    // lane 4
-	XORQ R13, R13          // block index
 `)
-	for i := 0; i < 8; i++ {
-		emit("VPBROADCASTD iv<>+%d(SB), %s", 4*i, v(i))
-	}
+	prologue("hash8", "laneParams, out *[64]uint32", "$256-40")
 	out.WriteString("\nblock:\n")
 	// Keep the chaining values: lanes past their last block keep them.
 	for i := 0; i < 8; i++ {
@@ -219,6 +207,30 @@ TEXT ·hash8(SB), NOSPLIT, $256-40
 	out.WriteString("\tVZEROUPPER\n\tRET\n")
 }
 
+// prologue emits a kernel's TEXT line and what both kernels do first:
+// load the arguments, address lanes 0..7 (plus the extra lines), clear the
+// block index and set the chaining values to BLAKE3's IV.
+func prologue(name, lastParams, frame string, extra ...string) {
+	fmt.Fprintf(&out, "// func %s(in *byte, stride uintptr, blocks int, lanes *%s)\n", name, lastParams)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, %s\n", name, frame)
+	lines := []string{
+		"MOVQ in+0(FP), SI",
+		"MOVQ stride+8(FP), DX",
+		"MOVQ blocks+16(FP), CX",
+		"MOVQ lanes+24(FP), BX",
+		"MOVQ out+32(FP), DI",
+		"LEAQ (DX)(DX*2), R8    // 3 strides",
+		"LEAQ (SI)(DX*4), R9    // lane 4",
+	}
+	lines = append(append(lines, extra...), "XORQ R13, R13          // block index")
+	for _, l := range lines {
+		out.WriteString("\t" + l + "\n")
+	}
+	for i := 0; i < 8; i++ {
+		emit("VPBROADCASTD iv<>+%d(SB), %s", 4*i, v(i))
+	}
+}
+
 // pair emits two instructions on the registers a and b (first, second:
 // Go operand order src2, src1, dst with src1 = a, src2 = b): the first's
 // result goes to a free register, the second's over b, and a is freed.
@@ -271,24 +283,11 @@ func transpose16(r [16]string, free *[]string) [16]string {
 // blocks (whole chunks, parent nodes), so nothing is masked.
 func hash16() {
 	vec = "Z"
-	out.WriteString(`
-// func hash16(in *byte, stride uintptr, blocks int, lanes *laneParams16, out *[128]uint32)
-TEXT ·hash16(SB), NOSPLIT, $0-40
-	MOVQ in+0(FP), SI
-	MOVQ stride+8(FP), DX
-	MOVQ blocks+16(FP), CX
-	MOVQ lanes+24(FP), BX
-	MOVQ out+32(FP), DI
-	LEAQ (DX)(DX*2), R8    // 3 strides
-	LEAQ (SI)(DX*4), R9    // lane 4
-	LEAQ (R9)(DX*4), R10   // lane 8
-	LEAQ (R10)(DX*4), R11  // lane 12
-	LEAQ -1(CX), R12       // the last block
-	XORQ R13, R13          // block index
-`)
-	for i := 0; i < 8; i++ {
-		emit("VPBROADCASTD iv<>+%d(SB), %s", 4*i, v(i))
-	}
+	out.WriteString("\n")
+	prologue("hash16", "laneParams16, out *[128]uint32", "$0-40",
+		"LEAQ (R9)(DX*4), R10   // lane 8",
+		"LEAQ (R10)(DX*4), R11  // lane 12",
+		"LEAQ -1(CX), R12       // the last block")
 	out.WriteString("\nblock16:\n")
 	// Message: one row per lane into Z16..Z31, transposed with Z8..Z15
 	// (state words 8..15 are set afterwards) as scratch.
